@@ -1,0 +1,183 @@
+"""Load spec YAML with positions, validate it, and check every expression up front.
+
+Errors name the file, the field (dotted path) and the line:column of the offending value,
+so a user can jump straight to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from synth.expr import ExprError, parse
+from synth.spec.errors import SpecError
+from synth.spec.model import ClueFamily, Spec
+
+Marks = dict[tuple, tuple[int, int]]
+
+
+def _construct(node: yaml.Node, path: tuple, marks: Marks, file: str) -> Any:
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node, path + ("<key>",), {}, file)
+            if not isinstance(key, (str, int)):
+                raise SpecError(file, _dotted(path), "mapping keys must be strings",
+                                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            key = str(key)
+            if key in result:
+                raise SpecError(file, _dotted(path + (key,)), "duplicate key",
+                                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _construct(value_node, path + (key,), marks, file)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, path + (i,), marks, file) for i, v in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
+    return out
+
+
+def _mark(marks: Marks, path: tuple) -> tuple[int | None, int | None]:
+    while path:
+        if path in marks:
+            return marks[path]
+        path = path[:-1]
+    return (None, None)
+
+
+def spec_hash(text: str) -> str:
+    """Hash of the spec's bytes: instances are a pure function of (this, seed, index)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def load_spec_text(text: str, file: str = "<spec>") -> tuple[Spec, str]:
+    """Parse and validate spec text; return the model and its hash, or raise SpecError."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise SpecError(file, "", f"malformed YAML: {problem}",
+                        mark.line + 1 if mark else None, mark.column + 1 if mark else None
+                        ) from None
+    if node is None or not isinstance(node, yaml.MappingNode):
+        raise SpecError(file, "", "a spec must be a YAML mapping with keys spec, name, ...")
+    marks: Marks = {}
+    raw = _construct(node, (), marks, file)
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = tuple(p for p in first["loc"] if p not in ("function-after",)
+                    and not str(p).startswith(("function-", "union[", "list[", "str", "int")))
+        loc = tuple("int" if p == "int_range" else p for p in loc)
+        line, col = _mark(marks, loc)
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}"
+        if first["type"] == "missing":
+            message = f"required field {loc[-1]!r} is missing"
+        more = len(error.errors()) - 1
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise SpecError(file, _dotted(loc), message, line, col) from None
+    _check_expressions(spec, raw, marks, file)
+    return spec, spec_hash(text)
+
+
+def load_spec(path: str | Path) -> tuple[Spec, str]:
+    """Load a spec file; see `load_spec_text`."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(str(path), "", f"cannot read file: {error}") from None
+    return load_spec_text(text, str(path))
+
+
+def _check_expressions(spec: Spec, raw: dict, marks: Marks, file: str) -> None:
+    """Parse every expression-valued field so unsafe or broken syntax fails before any work."""
+
+    def check(value: Any, path: tuple) -> None:
+        if isinstance(value, bool) or value is None:
+            return
+        try:
+            parse(value)
+        except ExprError as error:
+            line, col = _mark(marks, path)
+            if col is not None and error.col is not None and line is not None:
+                col = col + error.col - 1
+            raise SpecError(file, _dotted(path), error.message + f" in {str(value)!r}",
+                            line, col) from None
+
+    for name, param in spec.parameters.items():
+        if isinstance(param, dict):
+            for key in ("int", "k", "expr"):
+                value = param.get(key)
+                if isinstance(value, list):
+                    for i, v in enumerate(value):
+                        check(v, ("parameters", name, key, i))
+                elif value is not None:
+                    check(value, ("parameters", name, key))
+            if isinstance(param.get("choice"), str):
+                check(param["choice"], ("parameters", name, "choice"))
+        elif isinstance(param, str):
+            check(param, ("parameters", name))
+    for name, unknown in spec.unknowns.items():
+        for i, v in enumerate(unknown.range or []):
+            check(v, ("unknowns", name, "range", i))
+        if unknown.values is not None:
+            check(unknown.values, ("unknowns", name, "values"))
+        for key, v in unknown.index.items():
+            check(v, ("unknowns", name, "index", key))
+    for i, c in enumerate(spec.constraints):
+        check(c, ("constraints", i))
+    for i, fact in enumerate(spec.facts):
+        if fact.holds is not None:
+            check(fact.holds, ("facts", i, "holds"))
+        for key, v in fact.let.items():
+            check(v, ("facts", i, "let", key))
+    for name, v in spec.plant.items():
+        check(v, ("plant", name))
+
+    def check_family(family: ClueFamily, path: tuple) -> None:
+        for key, v in family.let.items():
+            check(v, path + ("let", key))
+        if family.when is not None:
+            check(family.when, path + ("when",))
+        check(family.holds, path + ("holds",))
+
+    for i, family in enumerate(spec.clues.families):
+        check_family(family, ("clues", "families", i))
+    if spec.clues.count is not None:
+        check(spec.clues.count, ("clues", "count"))
+    check(spec.clues.start, ("clues", "start"))
+    q = spec.query
+    for key, v in q.let.items():
+        check(v, ("query", "let", key))
+    for key in ("ask", "among", "holds", "maximize", "minimize", "render"):
+        if getattr(q, key) is not None:
+            check(getattr(q, key), ("query", key))
+    if q.options is not None:
+        for i, family in enumerate(q.options.families):
+            check_family(family, ("query", "options", "families", i))
