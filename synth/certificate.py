@@ -107,15 +107,27 @@ def portable(sexpr: str) -> str:
     return _print(_rewrite(_tree(_tokens(sexpr))))
 
 
-def build(declared: list[z3.ExprRef], assertions: list[z3.BoolRef], kind: str, answer: str,
+_SIMPLE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~!@$%^&*_-+=<>.?/")
+
+
+def symbol(name: str) -> str:
+    """An SMT-LIB2 symbol for `name`, |quoted| unless it is a simple symbol."""
+    if name and not name[0].isdigit() and all(ch in _SIMPLE for ch in name):
+        return name
+    if "|" in name or "\\" in name:
+        raise ValueError(f"variable name {name!r} cannot be written in SMT-LIB2")
+    return f"|{name}|"
+
+
+def build(declared: list[tuple[str, str]], assertions: list[z3.BoolRef], kind: str, answer: str,
           definitions: dict[str, z3.ExprRef], data: dict[str, Any] | None = None) -> str:
-    """The certificate text for one row; `declared` lists every variable it may mention."""
+    """The certificate text for one row; `declared` lists (name, sort) of every variable."""
     lines = [f"; veriforge-certificate: {FORMAT_VERSION}", f"; kind: {kind}",
              f"; answer: {json.dumps(answer, ensure_ascii=False)}",
              f"; data: {json.dumps(data or {}, sort_keys=True, ensure_ascii=False)}",
              "(set-logic ALL)"]
-    for const in declared:
-        lines.append(f"(declare-const {const.sexpr()} {const.sort().sexpr()})")
+    for name, sort in declared:
+        lines.append(f"(declare-const {symbol(name)} {sort})")
     lines += [f"(assert {portable(a.sexpr())})" for a in assertions]
     for name, e in definitions.items():
         body = e.sexpr() if isinstance(e, z3.ExprRef) else str(e)

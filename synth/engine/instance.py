@@ -23,6 +23,7 @@ import z3
 
 from synth import certificate
 from synth.expr import ExprError, parse
+from synth.expr import fastz3
 from synth.expr.fastz3 import mk_and, mk_bool, mk_implies, mk_not
 from synth.expr.interp import compile_bool, compile_condition, compile_expr, evaluate
 from synth.expr import symbolic as sym
@@ -129,7 +130,7 @@ class _State:
     # -- solver -----------------------------------------------------------------------------
     def check(self, assumptions: list[z3.BoolRef], what: str) -> z3.CheckSatResult:
         self.checks += 1
-        result = self.solver.check(assumptions)
+        result = fastz3.check(self.solver, assumptions)
         if result == z3.unknown:
             raise Reject("solver unknown", f"{what}: {self.solver.reason_unknown()}")
         return result
@@ -702,8 +703,8 @@ def _generate(compiled: CompiledSpec, level: str, seed: int, index: int) -> Outc
     while "\n\n\n" in prompt:
         prompt = prompt.replace("\n\n\n", "\n\n")
 
-    declared = [v for f in st.families.values() for leaf in f.leaves.values()
-                for v in leaf.variables()]
+    declared = [d for f in st.families.values() for leaf in f.leaves.values()
+                for d in leaf.declarations()]
     cert = certificate.build(declared, st.assertions + [c.holds for c in st.clues],
                              answer.kind, answer.text, answer.definitions, answer.data)
     raw_stats = st.solver.statistics()

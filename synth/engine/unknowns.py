@@ -65,6 +65,12 @@ class Leaf:
     def domain_size(self) -> float:
         return {"finite": len(self.lits), "bool": 2}.get(self.kind, math.inf)
 
+    def declarations(self) -> list[tuple[str, str]]:
+        """(name, SMT-LIB2 sort) of each solver variable, without asking z3."""
+        if self.kind == "finite":
+            return [(f"{self.label}={v}", "Bool") for v, _ in self.lits]
+        return [(self.label, {"bool": "Bool", "int": "Int", "real": "Real"}[self.kind])]
+
     def variables(self) -> list[z3.ExprRef]:
         return [lit for _, lit in self.lits] if self.kind == "finite" else [self.term]
 

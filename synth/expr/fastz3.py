@@ -59,3 +59,14 @@ def mk_pb(kind: str, args: Sequence[z3.BoolRef], coeffs: Sequence[int], k: int,
 
 def mk_atmost(args: Sequence[z3.BoolRef], k: int, ctx: z3.Context) -> z3.BoolRef:
     return z3.BoolRef(z3core.Z3_mk_atmost(ctx.ref(), len(args), _array(args), k), ctx)
+
+
+_RESULTS = {1: z3.sat, -1: z3.unsat, 0: z3.unknown}
+
+
+def check(solver: z3.Solver, assumptions: Sequence[z3.BoolRef]) -> z3.CheckSatResult:
+    """`solver.check(*assumptions)` without the per-argument Python coercion."""
+    ctx = solver.ctx
+    code = z3core.Z3_solver_check_assumptions(ctx.ref(), solver.solver, len(assumptions),
+                                               _array(assumptions))
+    return _RESULTS[code]

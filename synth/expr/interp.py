@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import random
 from fractions import Fraction
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import z3
 
@@ -47,216 +47,287 @@ class Family:
         return f"<unknown {self.name}>"
 
 
-class _Interpreter:
-    def __init__(self, text: str, names: Mapping[str, Any], ctx: z3.Context | None,
-                 rng: random.Random | None) -> None:
-        self.text = text
-        self.scopes: list[Mapping[str, Any]] = [names]
-        self.ctx = ctx
-        self.functions = dict(BASE_FUNCTIONS)
-        if rng is not None:
-            self.functions.update(random_functions(rng))
+class Runtime:
+    """What a compiled expression runs against: the solver context (None = concrete) and
+    the function table (with the instance's RNG bound when sampling)."""
 
-    @property
-    def symbolic(self) -> bool:
-        return self.ctx is not None
+    __slots__ = ("ctx", "functions", "text")
+
+    def __init__(self, ctx: z3.Context | None, rng: random.Random | None, text: str) -> None:
+        self.ctx = ctx
+        self.text = text
+        self.functions = _BASE if rng is None else {**_BASE, **random_functions(rng)}
+
+
+_BASE = dict(BASE_FUNCTIONS)
+Code = Callable[[Runtime, dict], Any]
+
+
+def _concrete(rt: Runtime, *values: Any) -> bool:
+    if rt.ctx is None:
+        return True
+    for v in values:
+        if not sym.is_concrete(v):
+            return False
+    return True
+
+
+def _fail(node: ast.AST, text: str, message: str) -> ExprError:
+    return ExprError(message, text, getattr(node, "col_offset", -1) + 1)
+
+
+class _Compiler:
+    """Turns a checked tree into nested closures once; running them is then cheap."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
-        return ExprError(message, self.text, getattr(node, "col_offset", -1) + 1)
+        return _fail(node, self.text, message)
 
-    def run(self, node: ast.expr) -> Any:
-        try:
-            return self.eval(node)
-        except ExprError:
-            raise
-        except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
-                z3.Z3Exception, RecursionError, OverflowError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            raise ExprError(f"{type(error).__name__}: {message}", self.text) from None
-
-    # -- nodes ---------------------------------------------------------------------------
-    def eval(self, node: ast.expr) -> Any:
-        method = getattr(self, "eval_" + type(node).__name__, None)
+    def compile(self, node: ast.expr) -> Code:
+        method = getattr(self, "c_" + type(node).__name__, None)
         if method is None:
             raise self.fail(node, f"{type(node).__name__} is not supported")
         return method(node)
 
-    def eval_Constant(self, node: ast.Constant) -> Any:
-        if isinstance(node.value, float):
-            return normalise(Fraction(str(node.value)))
-        return node.value
+    def c_Constant(self, node: ast.Constant) -> Code:
+        value = node.value
+        if isinstance(value, float):
+            value = normalise(Fraction(str(value)))
+        return lambda rt, env: value
 
-    def eval_Name(self, node: ast.Name) -> Any:
-        for scope in reversed(self.scopes):
-            if node.id in scope:
-                return scope[node.id]
-        if node.id in self.functions or node.id in SOLVER_FUNCTIONS:
-            raise self.fail(node, f"{node.id!r} is a function; call it as {node.id}(...)")
-        known = sorted({k for s in self.scopes for k in s})
-        raise self.fail(node, f"unknown name {node.id!r}; known names: {', '.join(known)}")
+    def c_Name(self, node: ast.Name) -> Code:
+        name = node.id
+        fail = self.fail
 
-    def eval_BinOp(self, node: ast.BinOp) -> Any:
+        def run(rt: Runtime, env: dict) -> Any:
+            try:
+                return env[name]
+            except KeyError:
+                pass
+            if name in rt.functions or name in SOLVER_FUNCTIONS:
+                raise fail(node, f"{name!r} is a function; call it as {name}(...)")
+            raise fail(node, f"unknown name {name!r}; known names: {', '.join(sorted(env))}")
+        return run
+
+    def c_BinOp(self, node: ast.BinOp) -> Code:
         op = _BINOPS[type(node.op)]
-        a, b = self.eval(node.left), self.eval(node.right)
-        if self._concrete(a, b):
-            if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-                if op == "+" and type(a) is type(b):
+        left, right = self.compile(node.left), self.compile(node.right)
+        fn = sym.ARITH[op]
+        fail = self.fail
+
+        def run(rt: Runtime, env: dict) -> Any:
+            a, b = left(rt, env), right(rt, env)
+            if _concrete(rt, a, b):
+                if type(a) is int and type(b) is int and op in ("+", "-", "*"):
+                    return fn(a, b)
+                if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+                    if op == "+" and type(a) is type(b):
+                        return a + b
+                    raise fail(node, f"'{op}' is not defined for lists")
+                if isinstance(a, str) and isinstance(b, str) and op == "+":
                     return a + b
-                raise self.fail(node, f"'{op}' is not defined for lists")
-            if isinstance(a, str) or isinstance(b, str):
-                raise self.fail(node, f"'{op}' is not defined for text")
-            if op == "/":
-                if b == 0:
-                    raise self.fail(node, "division by zero")
-                return normalise(Fraction(a) / Fraction(b))
-            return normalise(sym.ARITH[op](a, b))
-        return sym.arith(op, a, b, self.ctx)
+                if isinstance(a, str) or isinstance(b, str):
+                    raise fail(node, f"'{op}' is not defined for text")
+                if op == "/":
+                    if b == 0:
+                        raise fail(node, "division by zero")
+                    return normalise(Fraction(a) / Fraction(b))
+                return normalise(fn(a, b))
+            return sym.arith(op, a, b, rt.ctx)
+        return run
 
-    def eval_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        value = self.eval(node.operand)
+    def c_UnaryOp(self, node: ast.UnaryOp) -> Code:
+        operand = self.compile(node.operand)
         if isinstance(node.op, ast.Not):
-            return (not value) if self._concrete(value) else sym.negate(value, self.ctx)
+            return lambda rt, env: (not v) if _concrete(rt, v := operand(rt, env)) else \
+                sym.negate(v, rt.ctx)
         if isinstance(node.op, ast.UAdd):
-            return value
-        return -value if self._concrete(value) else sym.arith("-", 0, value, self.ctx)
+            return operand
+        return lambda rt, env: -v if _concrete(rt, v := operand(rt, env)) else \
+            sym.arith("-", 0, v, rt.ctx)
 
-    def eval_BoolOp(self, node: ast.BoolOp) -> Any:
+    def c_BoolOp(self, node: ast.BoolOp) -> Code:
         is_and = isinstance(node.op, ast.And)
-        values = []
-        for child in node.values:
-            value = self.eval(child)
-            if self._concrete(value):
-                if is_and and not value:
-                    return False
-                if not is_and and value:
-                    return True
-                continue
-            values.append(value)
-        if not values:
-            return is_and
-        return sym.conj(values, self.ctx) if is_and else sym.disj(values, self.ctx)
+        parts = [self.compile(v) for v in node.values]
 
-    def eval_Compare(self, node: ast.Compare) -> Any:
-        left = self.eval(node.left)
-        results = []
-        for op_node, right_node in zip(node.ops, node.comparators):
-            right = self.eval(right_node)
-            results.append(self._compare(op_node, left, right, node))
-            left = right
-        if len(results) == 1:
-            return results[0]
-        if all(self._concrete(r) for r in results):
-            return all(results)
-        return sym.conj(results, self.ctx)
+        def run(rt: Runtime, env: dict) -> Any:
+            values = []
+            for part in parts:
+                value = part(rt, env)
+                if _concrete(rt, value):
+                    if is_and and not value:
+                        return False
+                    if not is_and and value:
+                        return True
+                    continue
+                values.append(value)
+            if not values:
+                return is_and
+            return sym.conj(values, rt.ctx) if is_and else sym.disj(values, rt.ctx)
+        return run
 
-    def _compare(self, op_node: ast.cmpop, a: Any, b: Any, node: ast.AST) -> Any:
+    def c_Compare(self, node: ast.Compare) -> Code:
+        first = self.compile(node.left)
+        rest = [(op, self.compile(c)) for op, c in zip(node.ops, node.comparators)]
+        compare = self._compare
+
+        def run(rt: Runtime, env: dict) -> Any:
+            left = first(rt, env)
+            results = []
+            for op_node, right_code in rest:
+                right = right_code(rt, env)
+                results.append(compare(rt, op_node, left, right, node))
+                left = right
+            if len(results) == 1:
+                return results[0]
+            if _concrete(rt, *results):
+                return all(results)
+            return sym.conj(results, rt.ctx)
+        return run
+
+    def _compare(self, rt: Runtime, op_node: ast.cmpop, a: Any, b: Any, node: ast.AST) -> Any:
         if isinstance(op_node, (ast.In, ast.NotIn)):
-            if not self._concrete(b) or not isinstance(b, (list, tuple, str)):
+            if not _concrete(rt, b) or not isinstance(b, (list, tuple, str)):
                 raise self.fail(node, "the right side of 'in' must be a known list")
-            if self._concrete(a):
+            if _concrete(rt, a):
                 found = a in b
             else:
-                found = sym.disj([sym.compare("==", a, item, self.ctx) for item in b], self.ctx)
+                found = sym.disj([sym.compare("==", a, item, rt.ctx) for item in b], rt.ctx)
             if isinstance(op_node, ast.In):
                 return found
-            return sym.negate(found, self.ctx) if not isinstance(found, bool) else not found
+            return sym.negate(found, rt.ctx) if not isinstance(found, bool) else not found
         op = _CMPOPS[type(op_node)]
-        if self._concrete(a, b):
+        if _concrete(rt, a, b):
             try:
                 return sym.COMPARE[op](a, b)
             except TypeError:
                 raise self.fail(node, f"cannot compare {type(a).__name__} with "
                                       f"{type(b).__name__} using '{op}'") from None
-        return sym.compare(op, a, b, self.ctx)
+        return sym.compare(op, a, b, rt.ctx)
 
-    def eval_IfExp(self, node: ast.IfExp) -> Any:
-        cond = self.eval(node.test)
-        if self._concrete(cond):
-            return self.eval(node.body if cond else node.orelse)
-        return sym.ite(cond, self.eval(node.body), self.eval(node.orelse), self.ctx)
+    def c_IfExp(self, node: ast.IfExp) -> Code:
+        test, body, orelse = (self.compile(n) for n in (node.test, node.body, node.orelse))
 
-    def eval_Tuple(self, node: ast.Tuple) -> tuple:
-        return tuple(self.eval(e) for e in node.elts)
+        def run(rt: Runtime, env: dict) -> Any:
+            cond = test(rt, env)
+            if _concrete(rt, cond):
+                return body(rt, env) if cond else orelse(rt, env)
+            return sym.ite(cond, body(rt, env), orelse(rt, env), rt.ctx)
+        return run
 
-    def eval_List(self, node: ast.List) -> list:
-        return [self.eval(e) for e in node.elts]
+    def c_Tuple(self, node: ast.Tuple) -> Code:
+        parts = [self.compile(e) for e in node.elts]
+        return lambda rt, env: tuple(p(rt, env) for p in parts)
 
-    def eval_Subscript(self, node: ast.Subscript) -> Any:
-        value = self.eval(node.value)
+    def c_List(self, node: ast.List) -> Code:
+        parts = [self.compile(e) for e in node.elts]
+        return lambda rt, env: [p(rt, env) for p in parts]
+
+    def c_Subscript(self, node: ast.Subscript) -> Code:
+        value_code = self.compile(node.value)
+        fail = self.fail
         if isinstance(node.slice, ast.Slice):
-            if not isinstance(value, (list, tuple, str)):
-                raise self.fail(node, "only known lists can be sliced")
-            parts = [None if p is None else self.eval(p)
-                     for p in (node.slice.lower, node.slice.upper, node.slice.step)]
-            return value[slice(*parts)]
-        index = self.eval(node.slice)
-        if not self._concrete(index):
-            raise self.fail(node, "an index must be known at generation time, not an unknown")
-        if isinstance(index, tuple) and isinstance(value, Family):
-            for part in index:
-                value = value[part]
-            return value
-        if isinstance(value, (Family, list, tuple, str)):
-            if isinstance(value, (list, tuple, str)) and not isinstance(index, int):
-                raise self.fail(node, f"list index must be an integer, not {index!r}")
-            return value[index]
-        raise self.fail(node, f"a {type(value).__name__} value cannot be indexed")
+            bounds = [None if p is None else self.compile(p)
+                      for p in (node.slice.lower, node.slice.upper, node.slice.step)]
 
-    def eval_ListComp(self, node: ast.ListComp) -> list:
-        return list(self._comprehension(node.elt, node.generators))
+            def run_slice(rt: Runtime, env: dict) -> Any:
+                value = value_code(rt, env)
+                if not isinstance(value, (list, tuple, str)):
+                    raise fail(node, "only known lists can be sliced")
+                return value[slice(*[None if b is None else b(rt, env) for b in bounds])]
+            return run_slice
+        index_code = self.compile(node.slice)
 
-    eval_GeneratorExp = eval_ListComp
+        def run(rt: Runtime, env: dict) -> Any:
+            value = value_code(rt, env)
+            index = index_code(rt, env)
+            if not _concrete(rt, index):
+                raise fail(node, "an index must be known at generation time, not an unknown")
+            if isinstance(value, Family):
+                if isinstance(index, tuple):
+                    for part in index:
+                        value = value[part]
+                    return value
+                return value[index]
+            if isinstance(value, (list, tuple, str)):
+                if type(index) is not int:
+                    raise fail(node, f"list index must be an integer, not {index!r}")
+                return value[index]
+            raise fail(node, f"a {type(value).__name__} value cannot be indexed")
+        return run
 
-    def _comprehension(self, elt: ast.expr, generators: list[ast.comprehension]) -> Iterator[Any]:
-        def rec(i: int) -> Iterator[Any]:
-            if i == len(generators):
-                yield self.eval(elt)
-                return
-            gen = generators[i]
-            iterable = self.eval(gen.iter)
-            if not self._concrete(iterable) or not isinstance(iterable, (list, tuple, str)):
-                raise self.fail(gen.iter, "a comprehension must iterate over a known list")
-            for item in iterable:
-                scope = self._bind(gen.target, item)
-                self.scopes.append(scope)
-                try:
+    def c_ListComp(self, node: ast.ListComp) -> Code:
+        elt = self.compile(node.elt)
+        gens = []
+        for gen in node.generators:
+            target = gen.target
+            names = [target.id] if isinstance(target, ast.Name) else \
+                [t.id for t in target.elts]  # type: ignore[attr-defined]
+            gens.append((self.compile(gen.iter), names, isinstance(target, ast.Name),
+                         [(self.compile(c), c) for c in gen.ifs], gen.iter))
+        fail = self.fail
+
+        def run(rt: Runtime, env: dict) -> list:
+            local = dict(env)
+            out: list[Any] = []
+
+            def rec(i: int) -> None:
+                if i == len(gens):
+                    out.append(elt(rt, local))
+                    return
+                iter_code, names, single, conds, iter_node = gens[i]
+                iterable = iter_code(rt, local)
+                if not _concrete(rt, iterable) or not isinstance(iterable, (list, tuple, str)):
+                    raise fail(iter_node, "a comprehension must iterate over a known list")
+                for item in iterable:
+                    if single:
+                        local[names[0]] = item
+                    else:
+                        values = list(item)
+                        if len(values) != len(names):
+                            raise fail(iter_node, f"cannot unpack {len(values)} values into "
+                                                  f"{len(names)} names")
+                        local.update(zip(names, values))
                     keep = True
-                    for cond_node in gen.ifs:
-                        cond = self.eval(cond_node)
-                        if not self._concrete(cond):
-                            raise self.fail(cond_node, "a comprehension filter must not depend "
-                                                       "on unknowns; use ite(...) instead")
+                    for cond_code, cond_node in conds:
+                        cond = cond_code(rt, local)
+                        if not _concrete(rt, cond):
+                            raise fail(cond_node, "a comprehension filter must not depend "
+                                                  "on unknowns; use ite(...) instead")
                         if not cond:
                             keep = False
                             break
                     if keep:
-                        yield from rec(i + 1)
-                finally:
-                    self.scopes.pop()
-        return rec(0)
+                        rec(i + 1)
+            rec(0)
+            return out
+        return run
 
-    def _bind(self, target: ast.expr, item: Any) -> dict[str, Any]:
-        if isinstance(target, ast.Name):
-            return {target.id: item}
-        names = [t.id for t in target.elts]  # type: ignore[attr-defined]
-        values = list(item)
-        if len(names) != len(values):
-            raise self.fail(target, f"cannot unpack {len(values)} values into {len(names)} names")
-        return dict(zip(names, values))
+    c_GeneratorExp = c_ListComp
 
-    def eval_Call(self, node: ast.Call) -> Any:
+    def c_Call(self, node: ast.Call) -> Code:
         name = node.func.id  # type: ignore[attr-defined]
-        args = [self.eval(a) for a in node.args]
+        args_code = [self.compile(a) for a in node.args]
+        fail = self.fail
         if name in SOLVER_FUNCTIONS:
-            return self._solver_function(name, args, node)
-        if name not in self.functions:
-            raise self.fail(node, f"{name}() is only available while sampling parameters and "
-                                  "clue picks")
-        if not self._concrete(*args):
-            raise self.fail(node, f"{name}() needs known values, not unknowns")
-        return normalise(self.functions[name](*args))
+            solver_function = self._solver_function
+            return lambda rt, env: solver_function(rt, name, [a(rt, env) for a in args_code],
+                                                   node)
 
-    def _solver_function(self, name: str, args: list[Any], node: ast.Call) -> Any:
+        def run(rt: Runtime, env: dict) -> Any:
+            args = [a(rt, env) for a in args_code]
+            fn = rt.functions.get(name)
+            if fn is None:
+                raise fail(node, f"{name}() is only available while sampling parameters and "
+                                 "clue picks")
+            if not _concrete(rt, *args):
+                raise fail(node, f"{name}() needs known values, not unknowns")
+            return normalise(fn(*args))
+        return run
+
+    def _solver_function(self, rt: Runtime, name: str, args: list[Any], node: ast.Call) -> Any:
         if name in ("sum", "count", "distinct", "all", "any", "min", "max") and len(args) == 1:
             if not isinstance(args[0], (list, tuple)):
                 raise self.fail(node, f"{name}() takes a list or several arguments")
@@ -266,8 +337,8 @@ class _Interpreter:
             raise self.fail(node, f"{name}() takes {arity[name]} arguments, got {len(args)}")
         if name in ("min", "max") and not args:
             raise self.fail(node, f"{name}() of an empty list")
-        concrete = self._concrete(*args)
-        ctx = self.ctx
+        concrete = _concrete(rt, *args)
+        ctx = rt.ctx
         if name in ("sum", "count"):
             if concrete:
                 return normalise(sum(int(a) if isinstance(a, bool) else a for a in args))
@@ -291,25 +362,48 @@ class _Interpreter:
         if name == "xor":
             return bool(args[0]) != bool(args[1]) if concrete else sym.compare(
                 "!=", sym.to_bool(args[0], ctx), sym.to_bool(args[1], ctx), ctx)
-        # ite
-        if self._concrete(args[0]):
+        if _concrete(rt, args[0]):
             return args[1] if args[0] else args[2]
         return sym.ite(args[0], args[1], args[2], ctx)
 
-    def _concrete(self, *values: Any) -> bool:
-        return not self.symbolic or all(sym.is_concrete(v) for v in values)
+
+_CODE: dict[str, Code] = {}
+
+
+def _code(expr: Expr) -> Code:
+    code = _CODE.get(expr.text)
+    if code is None:
+        code = _Compiler(expr.text).compile(expr.tree)
+        if len(_CODE) > 20_000:
+            _CODE.clear()
+        _CODE[expr.text] = code
+    return code
+
+
+def _run(expr: Expr, names: Mapping[str, Any], ctx: z3.Context | None,
+         rng: random.Random | None) -> Any:
+    rt = Runtime(ctx, rng, expr.text)
+    env = names if isinstance(names, dict) else dict(names)
+    try:
+        return _code(expr)(rt, env)
+    except ExprError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
+            z3.Z3Exception, RecursionError, OverflowError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise ExprError(f"{type(error).__name__}: {message}", expr.text) from None
 
 
 def evaluate(expr: Expr | str, names: Mapping[str, Any], rng: random.Random | None = None) -> Any:
     """Evaluate to a concrete Python value (ints, Fractions, strings, bools, lists)."""
     expr = expr if isinstance(expr, Expr) else parse(expr)
-    return _Interpreter(expr.text, names, None, rng).run(expr.tree)
+    return _run(expr, names, None, rng)
 
 
 def compile_expr(expr: Expr | str, names: Mapping[str, Any], ctx: z3.Context) -> Any:
     """Compile to a symbolic value (z3 term, Cases or Lin) or a concrete constant."""
     expr = expr if isinstance(expr, Expr) else parse(expr)
-    return _Interpreter(expr.text, names, ctx, None).run(expr.tree)
+    return _run(expr, names, ctx, None)
 
 
 def compile_condition(expr: Expr | str, names: Mapping[str, Any],

@@ -1,0 +1,3 @@
+from veriforge.cli import main
+
+main()

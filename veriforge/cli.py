@@ -1,0 +1,321 @@
+"""The `veriforge` command line. Wiring only: the work happens in `synth`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="veriforge: verified reasoning problems from SMT-backed specs.")
+console = Console()
+err = Console(stderr=True)
+
+BAD_INPUT = 2
+FAILED = 1
+
+
+def _fail(message: str, code: int = BAD_INPUT) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def bundled_specs() -> list[Path]:
+    """The spec files shipped in the repository's `specs/` folder."""
+    folder = Path(__file__).resolve().parents[1] / "specs"
+    return sorted(folder.glob("*.yaml"))
+
+
+def _read_specs(paths: list[Path]) -> list[tuple[str, str]]:
+    from synth.spec import SpecError, load_spec_text
+
+    specs = []
+    for path in paths:
+        if path.is_dir():
+            _fail(f"{path}: is a directory; pass spec files (e.g. {path}/*.yaml)")
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            _fail(f"{path}: cannot read spec: {error}")
+        try:
+            load_spec_text(text, str(path))
+        except SpecError as error:
+            _fail(str(error))
+        specs.append((str(path), text))
+    return specs
+
+
+def _levels(difficulty: Optional[str]) -> Optional[list[str]]:
+    if not difficulty:
+        return None
+    return [d.strip() for d in difficulty.split(",") if d.strip()]
+
+
+def _workers(workers: int) -> int:
+    if workers < 1:
+        _fail(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
+@app.command()
+def generate(
+    specs: Annotated[list[Path], typer.Argument(help="spec files (YAML)")],
+    n: Annotated[int, typer.Option("-n", "--num", help="problems per spec and level")] = 20,
+    out: Annotated[Path, typer.Option("-o", "--out", help="pool directory to write")] = Path(
+        "pool"),
+    seed: Annotated[int, typer.Option(help="run seed; same seed, same pool")] = 0,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    difficulty: Annotated[Optional[str], typer.Option(
+        help="level(s): e.g. hard, easy,medium, or all; default: each spec's default")] = None,
+    resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
+    rows_per_shard: Annotated[int, typer.Option(help="rows per Parquet shard")] = 50_000,
+) -> None:
+    """Generate a pool of verified problems from spec files."""
+    from synth.engine.runner import (GenerationError, clear_work, make_jobs, manifest,
+                                     problems, run_jobs)
+    from synth.pool import PoolError, write_pool
+
+    if n < 1:
+        _fail(f"-n must be at least 1, got {n}")
+    _workers(workers)
+    if out.exists() and not overwrite:
+        _fail(f"{out} already exists; pass --overwrite to replace it")
+    texts = _read_specs(specs)
+    try:
+        jobs = make_jobs(texts, n, seed, _levels(difficulty))
+    except GenerationError as error:
+        _fail(str(error))
+    work = out.parent / f"{out.name}.partial"
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[note]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        tasks = {j.key: progress.add_task(f"{j.spec.name} [{j.level}]", total=j.n, note="")
+                 for j in jobs}
+
+        def on_progress(job, accepted: int, attempted: int) -> None:
+            progress.update(tasks[job.key], completed=accepted,
+                            note=f"{attempted - accepted} rejected")
+
+        try:
+            results = run_jobs(jobs, work, workers=workers, resume=resume,
+                               on_progress=on_progress)
+        except GenerationError as error:
+            progress.stop()
+            clear_work(work) if not any(work.glob("*.jsonl")) else None
+            _fail(str(error))
+        except KeyboardInterrupt:
+            progress.stop()
+            err.print(f"interrupted; progress is kept in {work}. Rerun the same command with "
+                      "--resume to continue.")
+            raise typer.Exit(130)
+    rows = problems(results)
+    try:
+        write_pool(rows, out, manifest(results, seed, out.name), overwrite=overwrite,
+                   rows_per_shard=rows_per_shard)
+    except PoolError as error:
+        _fail(str(error))
+    clear_work(work)
+    _summary(results)
+    console.print(f"wrote {len(rows)} problems to {out}")
+
+
+def _summary(results) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="generated")
+    for col in ("spec", "level", "accepted", "attempted", "acceptance", "per second",
+                "top rejection"):
+        table.add_column(col, justify="right" if col not in ("spec", "level",
+                                                             "top rejection") else "left")
+    for r in results:
+        top = r.rejected.most_common(1)
+        table.add_row(r.job.spec.name, r.job.level, str(len(r.rows)), str(r.attempted),
+                      f"{len(r.rows) / max(1, r.attempted):.0%}",
+                      f"{len(r.rows) / max(r.seconds, 1e-9):.1f}",
+                      f"{top[0][0]} ({top[0][1]})" if top else "-")
+    console.print(table)
+
+
+@app.command()
+def validate(
+    specs: Annotated[list[Path], typer.Argument(help="spec files (YAML)")],
+    trials: Annotated[int, typer.Option(help="instances to try per level")] = 20,
+    difficulty: Annotated[Optional[str], typer.Option(help="level(s) to try; default all")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Check specs (schema, expressions, templates), then report a trial run's acceptance."""
+    from synth.engine import compile_spec, generate_instance
+    from synth.spec import load_spec_text
+
+    texts = _read_specs(specs)
+    table = Table(title="validation")
+    for col in ("spec", "level", "accepted", "acceptance", "rejections"):
+        table.add_column(col)
+    never = []
+    for file, text in texts:
+        spec, spec_hash = load_spec_text(text, file)
+        compiled = compile_spec(spec, spec_hash, file)
+        levels = _levels(difficulty) or list(spec.levels) or ["default"]
+        for level in levels:
+            if spec.levels and level not in spec.levels:
+                _fail(f"{file}: level {level!r} is not defined (levels: {', '.join(spec.levels)})")
+            reasons: Counter = Counter()
+            examples: dict[str, str] = {}
+            accepted = 0
+            for index in range(trials):
+                outcome = generate_instance(compiled, level, seed, index)
+                if outcome.row is not None:
+                    accepted += 1
+                else:
+                    reasons[outcome.reason] += 1
+                    examples.setdefault(outcome.reason or "", outcome.detail)
+            detail = "; ".join(f"{r} x{c}: {examples[r][:120]}" for r, c in reasons.most_common())
+            table.add_row(spec.name, level, f"{accepted}/{trials}", f"{accepted / trials:.0%}",
+                          detail or "-")
+            if accepted == 0:
+                never.append(f"{file} [{level}]: no verified instance in {trials} trials ("
+                             f"{detail})")
+    console.print(table)
+    if never:
+        _fail("\n".join(never))
+    console.print("[green]ok[/]")
+
+
+@app.command()
+def verify(
+    pool: Annotated[Path, typer.Argument(help="pool directory")],
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Re-prove every row from its stored SMT-LIB2 certificate alone."""
+    from synth.pool import PoolError, iter_rows
+    from synth.verification import verify_rows
+
+    _workers(workers)
+    try:
+        rows = list(iter_rows(pool))
+    except PoolError as error:
+        _fail(str(error))
+    failures = []
+    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("verify", total=len(rows))
+
+        def on_result(verdict) -> None:  # type: ignore[no-untyped-def]
+            progress.advance(task)
+            if not verdict.ok:
+                failures.append(verdict)
+
+        verify_rows(rows, workers=workers, on_result=on_result)
+    for verdict in failures:
+        err.print(f"[red]FAIL[/] {verdict.id} ({verdict.source}): {verdict.reason}",
+                  highlight=False)
+    if failures:
+        _fail(f"{len(failures)} of {len(rows)} rows failed verification", FAILED)
+    console.print(f"[green]verified[/] {len(rows)} rows: every answer re-proved correct and "
+                  "unique from its certificate")
+
+
+@app.command()
+def info(pool: Annotated[Path, typer.Argument(help="pool directory")]) -> None:
+    """Summarise a pool: counts, categories, difficulty and how it was made."""
+    from synth.card import difficulty_histogram
+    from synth.pool import PoolError, iter_rows, read_manifest
+
+    try:
+        rows = list(iter_rows(pool))
+        man = read_manifest(pool)
+    except PoolError as error:
+        _fail(str(error))
+    console.print(f"[bold]{pool}[/]: {len(rows)} problems")
+    for title, key in (("source", "source"), ("category", "category"),
+                       ("answer type", "answer_type")):
+        table = Table(title=f"by {title}")
+        table.add_column(title)
+        table.add_column("rows", justify="right")
+        for value, count in sorted(Counter(r[key] for r in rows).items()):
+            table.add_row(value, str(count))
+        console.print(table)
+    hist = difficulty_histogram(r["difficulty"] for r in rows)
+    console.print("difficulty:")
+    peak = max(hist) or 1
+    for i, count in enumerate(hist):
+        console.print(f"  {i / 10:.1f}-{(i + 1) / 10:.1f} {count:5d} {'#' * round(30 * count / peak)}")
+    if man.get("specs"):
+        table = Table(title="generation")
+        for col in ("spec", "level", "accepted", "attempted", "seconds", "rejected"):
+            table.add_column(col)
+        for s in man["specs"]:
+            table.add_row(s.get("name", "?"), str(s.get("level", "")), str(s.get("accepted")),
+                          str(s.get("attempted")), str(s.get("seconds")),
+                          json.dumps(s.get("rejected", {})))
+        console.print(table)
+
+
+@app.command()
+def show(
+    pool: Annotated[Path, typer.Argument(help="pool directory")],
+    n: Annotated[int, typer.Option("-n", help="rows to show")] = 3,
+    source: Annotated[Optional[str], typer.Option(help="only rows of this spec")] = None,
+    certificate: Annotated[bool, typer.Option(help="print the SMT-LIB2 certificate too")] = False,
+) -> None:
+    """Print a few rows of a pool."""
+    from synth.pool import PoolError, iter_rows
+
+    try:
+        rows = [r for r in iter_rows(pool) if source is None or r["source"] == source]
+    except PoolError as error:
+        _fail(str(error))
+    for row in rows[:n]:
+        console.rule(f"{row['id']}  {row['source']} / {row['category']}  "
+                     f"difficulty {row['difficulty']:.2f}")
+        console.print(row["prompt"], highlight=False, markup=False)
+        console.print(f"[bold]answer[/] ({row['answer_type']}): ", end="")
+        console.print(row["answer"], highlight=False, markup=False)
+        if certificate:
+            console.print(row["certificate"], highlight=False, markup=False)
+
+
+@app.command()
+def schema(out: Annotated[Optional[Path], typer.Option("-o", help="write to this file")] = None
+           ) -> None:
+    """Print the JSON Schema of the spec format (for editor completion)."""
+    from synth.spec.model import Spec
+
+    text = json.dumps(Spec.model_json_schema(by_alias=True), indent=2)
+    if out:
+        out.write_text(text + "\n")
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("-o", help="where to write the demo pool")] = Path(
+        "out/demo-pool"),
+    n: Annotated[int, typer.Option("-n", help="problems per spec")] = 24,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 2,
+) -> None:
+    """Generate a pool from every bundled spec, verify it and print a summary."""
+    specs = bundled_specs()
+    if not specs:
+        _fail("no bundled specs found in specs/")
+    console.print(f"[bold]veriforge demo[/]: {len(specs)} bundled specs, {n} problems each -> {out}")
+    generate(specs, n=n, out=out, seed=0, workers=workers, difficulty=None, resume=False,
+             overwrite=True, rows_per_shard=50_000)
+    verify(out, workers=workers)
+    show(out, n=1, source=None, certificate=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
