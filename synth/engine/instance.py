@@ -94,6 +94,7 @@ class _Clue:
     holds: z3.BoolRef
     text: str
     family: str
+    lets: dict[str, Any]
     guard: z3.BoolRef | None = None
 
 
@@ -279,7 +280,8 @@ def _solve(st: _State, what: str) -> dict[str, dict[tuple, Any]]:
 # -- clues ---------------------------------------------------------------------------------
 
 def _draw(st: _State, families: list[ClueFamily], seen: set[int],
-          solution: Mapping[str, Mapping[tuple, Any]] | None) -> tuple[z3.BoolRef, str, str] | None:
+          solution: Mapping[str, Mapping[tuple, Any]] | None
+          ) -> tuple[z3.BoolRef, str, str, dict[str, Any]] | None:
     """One candidate clue true of `solution` (when given), or None if this draw failed."""
     total = sum(f.weight for f in families)
     pick = st.rng.random() * total
@@ -287,7 +289,8 @@ def _draw(st: _State, families: list[ClueFamily], seen: set[int],
         pick -= family.weight
         if pick < 0:
             break
-    lets = _let(family.let, st.concrete_env(solution), st.rng, family.when)
+    lets = _let(family.let, st.concrete_env(solution, {"clue_index": len(st.clues)}), st.rng,
+                family.when)
     if lets is None:
         return None
     env_concrete = st.concrete_env(solution, lets)
@@ -298,13 +301,14 @@ def _draw(st: _State, families: list[ClueFamily], seen: set[int],
         return None
     text = render(_pick_text(family.text, st.rng), {**st.params, **lets})
     seen.add(holds.get_id())
-    return holds, text, family.name
+    return holds, text, family.name, lets
 
 
-def _add_clue(st: _State, holds: z3.BoolRef, text: str, family: str) -> None:
+def _add_clue(st: _State, holds: z3.BoolRef, text: str, family: str,
+              lets: dict[str, Any]) -> None:
     guard = mk_bool(f"clue!{len(st.clues)}", st.ctx)
     st.solver.add(mk_implies(guard, holds, st.ctx))
-    st.clues.append(_Clue(holds, text, family, guard))
+    st.clues.append(_Clue(holds, text, family, lets, guard))
 
 
 def _add_counted_clues(st: _State, count: int,
@@ -385,6 +389,10 @@ def _format_assignment(st: _State, names: list[str], solution: Mapping[str, Mapp
         return "\n".join(" ".join(r) for r in rows.values())
     if fmt == "list":
         return ", ".join(_text(solution[n][k]) for n in names for k in st.families[n].leaves)
+    if fmt == "set":
+        chosen = [str(k[0]) if len(k) == 1 else str(k) for n in names
+                  for k in st.families[n].leaves if solution[n][k] is True]
+        return ", ".join(chosen) if chosen else "none"
     return canonical_json({leaf_label: _jsonable(solution[n][k]) for n in names
                            for k, leaf_label in ((k, l.label) for k, l in
                                                  st.families[n].leaves.items())})
@@ -525,7 +533,7 @@ def _choice(st: _State, query_let: dict[str, Any]) -> _Answer:
         drawn = _draw(st, options.families, seen, None)
         if drawn is None:
             continue
-        holds, text, _ = drawn
+        holds, text, _, _ = drawn
         if options.semantics == "must":
             hit = st.check(base + [z3.Not(holds)], "classifying option") == z3.unsat
         else:
@@ -696,6 +704,7 @@ def _generate(compiled: CompiledSpec, level: str, seed: int, index: int) -> Outc
         answer_type, "Give your final answer as \\boxed{...}.")
     context = {**values, "intro": render(_pick_text(spec.intro, rng), values) if spec.intro
                else "", "facts": st.fact_texts, "clues": [c.text for c in st.clues],
+               "clue_data": [{"family": c.family, **c.lets} for c in st.clues],
                "question": question, "options": answer.options,
                "instructions": render(instructions, values)}
     prompt = render(spec.template or DEFAULT_TEMPLATE, context)

@@ -117,7 +117,9 @@ class Query(_Strict):
     minimize: ExprText | None = None
     answer: Literal["value", "assignment"] = Field("value", description="optimum: what to ask")
     render: ExprText | None = Field(None, description="expression turning `value` into text")
-    format: Literal["mapping", "grid", "list"] = "mapping"
+    format: Literal["mapping", "grid", "list", "set"] = Field(
+        "mapping", description="assignment answers: JSON mapping, grid rows, value list, or "
+                               "the set of indices whose Boolean is true")
     max_count: int = Field(500, ge=1)
     allow_zero: bool = False
     options: Options | None = None
