@@ -30,7 +30,8 @@ from synth.expr import symbolic as sym
 from synth.engine.unknowns import Leaf, UnknownFamily, declare
 from synth.problem import Problem, canonical_json, content_id
 from synth.render import RenderError, render
-from synth.spec.model import ClueFamily, Spec
+from synth import words as wordlists
+from synth.spec.model import ClueFamily, Param, Spec
 
 GENERATOR_VERSION = "1"
 LETTERS = "ABCDEFGH"
@@ -143,42 +144,41 @@ class _State:
         return [leaf for n in names for leaf in self.families[n].leaves.values()]
 
 
-def _sample_param(name: str, spec_value: Any, env: dict[str, Any], rng: random.Random) -> Any:
-    if not isinstance(spec_value, dict):
-        if isinstance(spec_value, str):
-            return evaluate(spec_value, env, rng)
-        return spec_value
-    if "value" in spec_value:
-        return spec_value["value"]
-    if "int" in spec_value:
-        lo, hi = (evaluate(v, env, rng) for v in spec_value["int"])
-        if hi < lo:
-            raise ValueError(f"int range [{lo}, {hi}] is empty")
+def _sample_param(definition: Any, env: dict[str, Any], rng: random.Random) -> Any:
+    """One parameter's value: a Param form, an expression string or a literal."""
+    if isinstance(definition, str):
+        return evaluate(definition, env, rng)
+    if not isinstance(definition, Param):
+        return definition
+    if definition.value is not None:
+        return definition.value
+    if definition.int_range is not None:
+        lo, hi = (evaluate(v, env, rng) for v in definition.int_range)
+        if not isinstance(lo, int) or not isinstance(hi, int) or hi < lo:
+            raise ValueError(f"int range [{lo}, {hi}] is not a non-empty integer range")
         return rng.randint(lo, hi)
-    if "choice" in spec_value:
-        options = spec_value["choice"]
+    if definition.choice is not None:
+        options = definition.choice
         options = evaluate(options, env, rng) if isinstance(options, str) else options
+        if not isinstance(options, list) or not options:
+            raise ValueError("choice needs a non-empty list")
         return options[rng.randrange(len(options))]
-    if "sample" in spec_value:
-        source = spec_value["sample"]
-        from synth import words as wordlists
+    if definition.sample is not None:
+        source = definition.sample
         pool = wordlists.words(source) if source in wordlists.available() else evaluate(
             source, env, rng)
-        k = evaluate(spec_value.get("k", 1), env, rng)
-        if not 0 <= k <= len(pool):
+        k = evaluate(definition.k if definition.k is not None else 1, env, rng)
+        if not isinstance(k, int) or not 0 <= k <= len(pool):
             raise ValueError(f"cannot sample {k} items from {len(pool)}")
         return rng.sample(list(pool), k)
-    return evaluate(spec_value["expr"], env, rng)
+    return evaluate(definition.expr, env, rng)  # type: ignore[arg-type]
 
 
 def level_parameters(spec: Spec, level: str) -> dict[str, Any]:
     """The parameter definitions in force at a level (level entries override defaults)."""
     definitions = dict(spec.parameters)
     for name, override in spec.levels.get(level, {}).items():
-        if isinstance(override, dict) or name not in definitions:
-            definitions[name] = override
-        else:
-            definitions[name] = {"value": override}
+        definitions[name] = override if isinstance(override, Param) else Param(value=override)
     return definitions
 
 
@@ -186,7 +186,7 @@ def _params(spec: Spec, level: str, rng: random.Random) -> dict[str, Any]:
     env: dict[str, Any] = {"level": level}
     for name, definition in level_parameters(spec, level).items():
         try:
-            env[name] = _sample_param(name, definition, env, rng)
+            env[name] = _sample_param(definition, env, rng)
         except ExprError as error:
             raise ExprError(f"parameter {name}: {error.message}", error.text) from None
         except (ValueError, TypeError, KeyError) as error:
@@ -600,19 +600,19 @@ def _difficulty(st: _State, params: dict[str, Any], stats: dict[str, int]) -> tu
     """Knob positions along their `harder` direction, blended with solver effort."""
     knobs = []
     for name, definition in st.spec.parameters.items():
-        if not isinstance(definition, dict) or definition.get("harder", "none") == "none":
+        if not isinstance(definition, Param) or definition.harder == "none":
             continue
-        values = []
-        for level in st.spec.levels or {"": {}}:
+        values: list[Any] = []
+        for level in st.spec.levels or {st.level: {}}:
             d = level_parameters(st.spec, level).get(name)
-            if isinstance(d, dict) and "int" in d:
-                values += [evaluate(v, {**params}) for v in d["int"]]
-            elif isinstance(d, dict) and "value" in d:
-                values.append(d["value"])
+            if isinstance(d, Param) and d.int_range is not None:
+                values += [evaluate(v, params) for v in d.int_range]
+            elif isinstance(d, Param) and isinstance(d.value, int):
+                values.append(d.value)
         value = params.get(name)
         if isinstance(value, int) and values and max(values) > min(values):
             pos = (value - min(values)) / (max(values) - min(values))
-            knobs.append(pos if definition["harder"] == "up" else 1 - pos)
+            knobs.append(pos if definition.harder == "up" else 1 - pos)
     knob = sum(knobs) / len(knobs) if knobs else 0.5
     effort = min(1.0, math.log10(1 + stats.get("conflicts", 0) + stats.get("decisions", 0)) / 5)
     clue_share = min(1.0, len(st.clues) / max(1, st.spec.clues.max))

@@ -15,13 +15,14 @@ from pydantic import ValidationError
 
 from synth.expr import ExprError, parse
 from synth.spec.errors import SpecError
-from synth.spec.model import ClueFamily, Spec
+from synth.spec.model import ClueFamily, Param, Spec
 
 Marks = dict[tuple, tuple[int, int]]
 
 
 def _construct(node: yaml.Node, path: tuple, marks: Marks, file: str) -> Any:
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1 + int(quoted))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -95,7 +96,9 @@ def load_spec_text(text: str, file: str = "<spec>") -> tuple[Spec, str]:
             message = f"unknown field {loc[-1]!r}"
         if first["type"] == "missing":
             message = f"required field {loc[-1]!r} is missing"
-        more = len(error.errors()) - 1
+        # union alternatives (a Param form vs an expression) report the same field again
+        others = [e for e in error.errors()[1:] if tuple(e["loc"][:2]) != tuple(first["loc"][:2])]
+        more = len(others)
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise SpecError(file, _dotted(loc), message, line, col) from None
@@ -130,19 +133,25 @@ def _check_expressions(spec: Spec, raw: dict, marks: Marks, file: str) -> None:
             raise SpecError(file, _dotted(path), error.message + f" in {str(value)!r}",
                             line, col) from None
 
-    for name, param in spec.parameters.items():
-        if isinstance(param, dict):
-            for key in ("int", "k", "expr"):
-                value = param.get(key)
+    def check_param(param: Any, path: tuple) -> None:
+        if isinstance(param, Param):
+            for key, attr in (("int", "int_range"), ("k", "k"), ("expr", "expr")):
+                value = getattr(param, attr)
                 if isinstance(value, list):
                     for i, v in enumerate(value):
-                        check(v, ("parameters", name, key, i))
+                        check(v, path + (key, i))
                 elif value is not None:
-                    check(value, ("parameters", name, key))
-            if isinstance(param.get("choice"), str):
-                check(param["choice"], ("parameters", name, "choice"))
+                    check(value, path + (key,))
+            if isinstance(param.choice, str):
+                check(param.choice, path + ("choice",))
         elif isinstance(param, str):
-            check(param, ("parameters", name))
+            check(param, path)
+
+    for name, param in spec.parameters.items():
+        check_param(param, ("parameters", name))
+    for level, overrides in spec.levels.items():
+        for name, param in overrides.items():
+            check_param(param, ("levels", level, name))
     for name, unknown in spec.unknowns.items():
         for i, v in enumerate(unknown.range or []):
             check(v, ("unknowns", name, "range", i))

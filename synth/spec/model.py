@@ -157,9 +157,13 @@ class Spec(_Strict):
     version: str = "1"
     license: str = "cc-by-4.0"
     strategy: Literal["plant", "sample"] = "plant"
-    levels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    levels: dict[str, dict[str, Union[Param, Any]]] = Field(
+        default_factory=dict, description="level name -> parameter overrides (a fixed value "
+                                          "or a parameter form)")
     default_level: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Union[Param, ExprText, list[Any]]] = Field(
+        default_factory=dict, description="sampled per instance, in order; a string is an "
+                                          "expression")
     unknowns: dict[str, Unknown]
     constraints: list[ExprText] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
