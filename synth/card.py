@@ -128,10 +128,10 @@ Generator versions:
 {% endif %}
 {% if specs %}
 
-| spec | file | hash | version | seed | requested | accepted | rejected | seconds |
-|---|---|---|---|---:|---:|---:|---:|---:|
+| spec | level | file | hash | version | seed | requested | accepted | rejected | seconds |
+|---|---|---|---|---|---:|---:|---:|---:|---:|
 {% for s in specs %}
-| {{ s.name | cell }} | {{ s.file | cell }} | {{ s.hash | cell }} | {{ s.version | cell }} \
+| {{ s.name | cell }} | {{ s.level | cell }} | {{ s.file | cell }} | {{ s.hash | cell }} | {{ s.version | cell }} \
 | {{ s.seed | cell }} | {{ s.requested | cell }} | {{ s.accepted | cell }} \
 | {{ s.rejected_total | cell }} | {{ s.seconds | cell }} |
 {% endfor %}
@@ -139,10 +139,10 @@ Generator versions:
 
 Rejection reasons:
 
-| spec | reason | instances |
-|---|---|---:|
-{% for spec, reason, n in rejections %}
-| {{ spec | cell }} | {{ reason | cell }} | {{ n | cell }} |
+| spec | level | reason | instances |
+|---|---|---|---:|
+{% for spec, level, reason, n in rejections %}
+| {{ spec | cell }} | {{ level | cell }} | {{ reason | cell }} | {{ n | cell }} |
 {% endfor %}
 {% endif %}
 {% if total_seconds is not none %}
@@ -344,7 +344,7 @@ def card_header(problems: Sequence[Problem], manifest: dict) -> dict[str, Any]:
     return header
 
 
-def _spec_rows(manifest: dict) -> tuple[list[dict[str, Any]], list[tuple[str, str, Any]], Any]:
+def _spec_rows(manifest: dict) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]], Any]:
     specs = manifest.get("specs")
     if not isinstance(specs, list):
         return [], [], None
@@ -365,6 +365,7 @@ def _spec_rows(manifest: dict) -> tuple[list[dict[str, Any]], list[tuple[str, st
         rows.append(
             {
                 "name": spec.get("name"),
+                "level": spec.get("level", ""),
                 "file": spec.get("file"),
                 "hash": spec.get("hash"),
                 "version": spec.get("version"),
@@ -376,7 +377,7 @@ def _spec_rows(manifest: dict) -> tuple[list[dict[str, Any]], list[tuple[str, st
             }
         )
         for reason, n in sorted(reasons.items(), key=lambda kv: (-_num(kv[1]), str(kv[0]))):
-            rejections.append((spec.get("name"), reason, n))
+            rejections.append((spec.get("name"), spec.get("level", ""), reason, n))
     total = sum(seconds) if seconds else None
     return rows, rejections, total
 

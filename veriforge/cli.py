@@ -128,17 +128,14 @@ def generate(
 
 
 def _summary(results) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="generated")
-    for col in ("spec", "level", "accepted", "attempted", "acceptance", "per second",
-                "top rejection"):
-        table.add_column(col, justify="right" if col not in ("spec", "level",
-                                                             "top rejection") else "left")
+    table = Table(title="generated", title_justify="left")
+    for col, justify in (("spec", "left"), ("level", "left"), ("kept", "right"),
+                         ("per s", "right"), ("rejections", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in results:
-        top = r.rejected.most_common(1)
-        table.add_row(r.job.spec.name, r.job.level, str(len(r.rows)), str(r.attempted),
-                      f"{len(r.rows) / max(1, r.attempted):.0%}",
-                      f"{len(r.rows) / max(r.seconds, 1e-9):.1f}",
-                      f"{top[0][0]} ({top[0][1]})" if top else "-")
+        reasons = ", ".join(f"{reason} {count}" for reason, count in r.rejected.most_common(2))
+        table.add_row(r.job.spec.name, r.job.level, f"{len(r.rows)}/{r.attempted}",
+                      f"{len(r.rows) / max(r.seconds, 1e-9):.1f}", reasons or "-")
     console.print(table)
 
 
