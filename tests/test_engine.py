@@ -255,3 +255,36 @@ def test_sandboxed_templates_cannot_reach_python() -> None:
     outcome = generate_instance(inline(evil), "default", 0, 0)
     assert outcome.row is None
     assert outcome.reason == "spec error"
+
+
+def test_readme_example_spec_generates_verified_rows() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = inline(text)
+    outcomes = [generate_instance(example, "hard", 0, i) for i in range(10)]
+    rows = [o.row for o in outcomes if o.row]
+    assert len(rows) >= 8, [o.detail for o in outcomes if not o.row]
+    for row in rows:
+        assert certificate.verify(row["certificate"], row["answer"]).ok
+
+
+def test_empty_pick_skips_the_candidate_not_the_instance() -> None:
+    text = """\
+spec: 1
+name: picky
+category: test
+parameters:
+  people: {value: [A, B, C]}
+unknowns:
+  seat: {type: int, range: [1, 3], index: {p: people}}
+constraints: ["distinct(seat[p] for p in people)"]
+clues:
+  families:
+    - name: right_of
+      let: {a: "choice(people)", b: "choice([q for q in people if seat[q] > seat[a]])"}
+      holds: "seat[a] < seat[b]"
+      text: ["{{ a }} is left of {{ b }}."]
+query: {kind: which, among: "people", holds: "seat[x] == 1", text: "Who is first?"}
+"""
+    outcomes = [generate_instance(inline(text), "default", 0, i) for i in range(10)]
+    assert all(o.row is not None for o in outcomes), [o.detail for o in outcomes]

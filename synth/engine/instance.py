@@ -23,6 +23,7 @@ import z3
 
 from synth import certificate
 from synth.expr import ExprError, parse
+from synth.expr.parse import EmptyPickError
 from synth.expr import fastz3
 from synth.expr.fastz3 import mk_and, mk_bool, mk_implies, mk_not
 from synth.expr.interp import compile_bool, compile_condition, compile_expr, evaluate
@@ -289,8 +290,11 @@ def _draw(st: _State, families: list[ClueFamily], seen: set[int],
         pick -= family.weight
         if pick < 0:
             break
-    lets = _let(family.let, st.concrete_env(solution, {"clue_index": len(st.clues)}), st.rng,
-                family.when)
+    try:
+        lets = _let(family.let, st.concrete_env(solution, {"clue_index": len(st.clues)}),
+                    st.rng, family.when)
+    except EmptyPickError:
+        return None  # e.g. "someone to the right of x" when x is rightmost
     if lets is None:
         return None
     env_concrete = st.concrete_env(solution, lets)

@@ -70,6 +70,10 @@ def _product(items: Sequence[Any]) -> Any:
     return normalise(math.prod(items))
 
 
+class NoCandidates(ValueError):
+    """A pick from an empty list: the candidate being built has no valid choice here."""
+
+
 def random_functions(rng: random.Random) -> dict[str, Callable[..., Any]]:
     """The RNG-backed functions, bound to one instance's generator."""
 
@@ -81,13 +85,13 @@ def random_functions(rng: random.Random) -> dict[str, Callable[..., Any]]:
     def choice(seq: Sequence[Any]) -> Any:
         seq = list(seq)
         if not seq:
-            raise ValueError("choice from an empty sequence")
+            raise NoCandidates("choice from an empty list")
         return seq[rng.randrange(len(seq))]
 
     def sample(seq: Sequence[Any], k: int) -> list[Any]:
         seq = list(seq)
         if not 0 <= k <= len(seq):
-            raise ValueError(f"sample of {k} from {len(seq)} items")
+            raise NoCandidates(f"sample of {k} from {len(seq)} items")
         return rng.sample(seq, int(k))
 
     def shuffle(seq: Sequence[Any]) -> list[Any]:

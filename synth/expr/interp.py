@@ -14,8 +14,8 @@ from typing import Any, Callable, Mapping
 import z3
 
 from synth.expr import symbolic as sym
-from synth.expr.concrete import BASE_FUNCTIONS, normalise, random_functions
-from synth.expr.parse import SOLVER_FUNCTIONS, Expr, ExprError, parse
+from synth.expr.concrete import BASE_FUNCTIONS, NoCandidates, normalise, random_functions
+from synth.expr.parse import SOLVER_FUNCTIONS, EmptyPickError, Expr, ExprError, parse
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
            ast.Mod: "%", ast.Pow: "**"}
@@ -388,6 +388,8 @@ def _run(expr: Expr, names: Mapping[str, Any], ctx: z3.Context | None,
         return _code(expr)(rt, env)
     except ExprError:
         raise
+    except NoCandidates as error:
+        raise EmptyPickError(str(error), expr.text) from None
     except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
             z3.Z3Exception, RecursionError, OverflowError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error

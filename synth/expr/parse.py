@@ -66,6 +66,10 @@ class ExprError(ValueError):
         super().__init__(f"{message}{where}")
 
 
+class EmptyPickError(ExprError):
+    """`choice`/`sample` had nothing to pick from (a clue candidate to skip, not a bug)."""
+
+
 @dataclass(frozen=True)
 class Expr:
     """A checked expression: the source text and its whitelisted syntax tree."""
