@@ -288,3 +288,43 @@ query: {kind: which, among: "people", holds: "seat[x] == 1", text: "Who is first
 """
     outcomes = [generate_instance(inline(text), "default", 0, i) for i in range(10)]
     assert all(o.row is not None for o in outcomes), [o.detail for o in outcomes]
+
+
+MISC = """\
+spec: 1
+name: misc
+category: test
+strategy: sample
+parameters:
+  people: {value: [Ann, Ben]}
+  colours: {value: [red, blue]}
+unknowns:
+  c: {type: enum, values: colours, index: {p: people}}
+  r: {type: real}
+  q: {type: real}
+constraints:
+  - "c['Ann'] != c['Ben']"
+  - "c['Ann'] == 'red'"
+  - "2 * r + q == 3.5"
+  - "r - q == 1/4"
+query:
+  kind: yesno
+  ask: "c['Ben'] == 'blue' and r > 1"
+  text: "Is Ben blue and r above 1?"
+"""
+
+
+@pytest.mark.parametrize(("kind", "ask", "answer", "answer_type"), [
+    ("yesno", "c['Ben'] == 'blue' and r > 1", "yes", "boolean"),
+    ("yesno", "r < q", "no", "boolean"),
+    ("value", "c['Ben']", "blue", "text"),
+    ("value", "r", "5/4", "rational"),
+    ("value", "2 * r", "5/2", "rational"),
+])
+def test_yesno_enum_and_real_queries(kind: str, ask: str, answer: str, answer_type: str) -> None:
+    text = MISC.replace("kind: yesno", f"kind: {kind}").replace(
+        "ask: \"c['Ben'] == 'blue' and r > 1\"", f'ask: "{ask}"')
+    outcome = generate_instance(inline(text), "default", 0, 0)
+    assert outcome.row is not None, outcome.detail
+    assert (outcome.row["answer"], outcome.row["answer_type"]) == (answer, answer_type)
+    assert certificate.verify(outcome.row["certificate"], answer).ok

@@ -117,3 +117,9 @@ def test_json_schema_covers_the_format() -> None:
     assert {"spec", "name", "unknowns", "query"} <= set(schema["required"])
     json.dumps(schema)
     assert "int" in schema["$defs"]["Param"]["properties"]
+
+
+def test_shipped_json_schema_is_current() -> None:
+    shipped = Path(__file__).resolve().parents[1] / "docs" / "spec.schema.json"
+    assert json.loads(shipped.read_text()) == Spec.model_json_schema(by_alias=True), \
+        "run: veriforge schema -o docs/spec.schema.json"
