@@ -17,6 +17,7 @@ solvers read the same file.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,12 +100,31 @@ def _print(node: Any) -> str:
     return "(" + " ".join(_print(child) for child in node) + ")"
 
 
+_ATOM = r"(?:\|[^|]*\||[^\s()|]+)"
+_FLAT_PB = re.compile(r"\(\(_ (pbeq|pble|pbge|at-most|at-least)((?: -?\d+)+)\)((?:\s+" + _ATOM
+                      + r")+)\)")
+
+
+def _flat_pb(match: re.Match) -> str:
+    """Fast path: a PB atom whose arguments are plain symbols."""
+    op, params = match.group(1), [int(p) for p in match.group(2).split()]
+    args = re.findall(_ATOM, match.group(3))
+    coeffs = params[1:] if op.startswith("pb") else [1] * len(args)
+    terms = [f"(ite {a} {_int(c)} 0)" for a, c in zip(args, coeffs)]
+    total = terms[0] if len(terms) == 1 else "(+ " + " ".join(terms) + ")"
+    return f"({_PB_OPS[op]} {total} {_int(params[0])})"
+
+
 def portable(sexpr: str) -> str:
     """Rewrite z3's pseudo-Boolean atoms (`(_ pbeq ...)`, `(_ at-most k)`) into standard
     integer arithmetic, so any SMT-LIB2 solver reads the certificate."""
-    if "(_ pb" not in sexpr and "(_ at-" not in sexpr:
-        return " ".join(sexpr.split())
-    return _print(_rewrite(_tree(_tokens(sexpr))))
+    text = " ".join(sexpr.split())
+    if "(_ pb" not in text and "(_ at-" not in text:
+        return text
+    text = _FLAT_PB.sub(_flat_pb, text)
+    if "(_ pb" not in text and "(_ at-" not in text:
+        return text
+    return _print(_rewrite(_tree(_tokens(text))))
 
 
 _SIMPLE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~!@$%^&*_-+=<>.?/")

@@ -36,7 +36,8 @@ def environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
                                keep_trailing_newline=False, trim_blocks=True,
                                lstrip_blocks=True)
-    env.filters.update(ordinal=ordinal, words=number_word, join_and=lambda i: _join(
+    env.filters.update(ordinal=ordinal, words=number_word, cap=lambda t: str(t)[:1].upper()
+                       + str(t)[1:], join_and=lambda i: _join(
         i, ", ", " and "), join_or=lambda i: _join(i, ", ", " or "), article=_article)
     env.globals.update(ordinal=ordinal, number_word=number_word)
     return env

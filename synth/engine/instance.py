@@ -343,6 +343,11 @@ def _clue_until_unique(st: _State, differ: z3.BoolRef) -> None:
         drawn = _draw(st, spec.clues.families, seen, st.plant)
         if not drawn:
             continue
+        if len(st.clues) >= start:
+            # past `start`, keep only clues that rule out some solution with another answer
+            if st.check(st.guards() + [differ, mk_not(drawn[0], st.ctx)], "informative") \
+                    == z3.unsat:
+                continue
         _add_clue(st, *drawn)
         if len(st.clues) < start:
             continue
@@ -526,7 +531,8 @@ def _choice(st: _State, query_let: dict[str, Any]) -> _Answer:
     options = q.options
     assert options is not None
     base = st.guards()
-    seen: set[int] = set()
+    # an option that merely restates a clue would be a give-away: treat clues as seen
+    seen: set[int] = {c.holds.get_id() for c in st.clues}
     correct: list[tuple[z3.BoolRef, str]] = []
     wrong: list[tuple[z3.BoolRef, str]] = []
     attempts = 0

@@ -72,14 +72,15 @@ class EmptyPickError(ExprError):
 
 @dataclass(frozen=True)
 class Expr:
-    """A checked expression: the source text and its whitelisted syntax tree."""
+    """A checked expression: the source text, its whitelisted syntax tree and free names."""
 
     text: str
     tree: ast.expr
+    free: frozenset[str] = frozenset()
 
     def names(self) -> frozenset[str]:
-        """Free names the expression reads (comprehension targets excluded)."""
-        return _free_names(self.tree)
+        """Free names the expression reads (comprehension targets and functions excluded)."""
+        return self.free
 
 
 def _col(node: ast.AST) -> int | None:
@@ -132,16 +133,9 @@ def _free_names(tree: ast.AST) -> frozenset[str]:
         if isinstance(node, ast.comprehension):
             targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
             bound.update(t.id for t in targets if isinstance(t, ast.Name))
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Name)}
-    return frozenset(used - bound - (calls - used_as_value(tree)))
-
-
-def used_as_value(tree: ast.AST) -> set[str]:
-    """Names read other than in call position (so `sum` the function is not a free name)."""
-    call_funcs = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in call_funcs}
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+    return frozenset(read - bound)
 
 
 @lru_cache(maxsize=8192)
@@ -160,4 +154,4 @@ def parse(text: str | int | float | bool) -> Expr:
     except SyntaxError as error:
         raise ExprError(f"syntax error: {error.msg}", text, error.offset) from None
     _check(tree, text)
-    return Expr(text=text, tree=tree.body)
+    return Expr(text=text, tree=tree.body, free=_free_names(tree.body))
