@@ -328,3 +328,24 @@ def test_yesno_enum_and_real_queries(kind: str, ask: str, answer: str, answer_ty
     assert outcome.row is not None, outcome.detail
     assert (outcome.row["answer"], outcome.row["answer_type"]) == (answer, answer_type)
     assert certificate.verify(outcome.row["certificate"], answer).ok
+
+
+def test_plant_needs_no_clue_when_the_answer_is_already_unique() -> None:
+    text = """\
+spec: 1
+name: no_clues_needed
+category: test
+parameters:
+  v: {int: [1, 5]}
+unknowns:
+  x: {type: int, range: [1, 5]}
+constraints: ["x == v"]
+plant: {x: "v"}
+clues:
+  families:
+    - {name: hint, let: {h: "x"}, holds: "x >= h", text: ["x is at least {{ h }}."]}
+query: {kind: value, ask: "x", text: "What is x?"}
+"""
+    outcome = generate_instance(inline(text), "default", 0, 0)
+    assert outcome.row is not None, outcome.detail
+    assert json.loads(outcome.row["features"])["clues"] == 0

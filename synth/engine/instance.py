@@ -334,7 +334,8 @@ def _clue_until_unique(st: _State, differ: z3.BoolRef) -> None:
     seen: set[int] = set()
     start = int(evaluate(spec.clues.start, st.params))
     attempts = 0
-    while True:
+    unique = start <= 0 and st.check([differ], "uniqueness") == z3.unsat
+    while not unique:
         if len(st.clues) >= spec.clues.max:
             raise Reject("not unique", f"answer still ambiguous after {spec.clues.max} clues")
         attempts += 1
@@ -351,8 +352,7 @@ def _clue_until_unique(st: _State, differ: z3.BoolRef) -> None:
         _add_clue(st, *drawn)
         if len(st.clues) < start:
             continue
-        if st.check(st.guards() + [differ], "uniqueness") == z3.unsat:
-            break
+        unique = st.check(st.guards() + [differ], "uniqueness") == z3.unsat
     if spec.clues.minimize:
         order = list(range(len(st.clues)))
         st.rng.shuffle(order)
