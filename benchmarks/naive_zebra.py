@@ -108,8 +108,8 @@ class _Generator:
                     f"{self.noun(x)} is in the same house as {self.noun(y)}."
             y = rng.choice([(b, i) for i in range(n) if pos[(b, i)] != pos[x]])
             key = ("not_same",) + tuple(sorted([x, y]))
-            return key, var[x] != var[y], f"{self.noun(x)} and {self.noun(y)} are in " \
-                                          f"different houses."
+            text = f"{self.noun(x)} and {self.noun(y)} are in different houses."
+            return key, var[x] != var[y], text
         if family == "left_of":
             x = rng.choice(self.items)
             if pos[x] == n:
@@ -179,9 +179,9 @@ class _Generator:
         target = (b, self.rng.randrange(self.n))
         answer = next(self.values[0][i] for i in range(self.n)
                       if self.pos[(0, i)] == self.pos[target])
-        lines = [f"There are {self.n} houses in a row, numbered 1 to {self.n} from left to "
-                 f"right. In each house lives one person. The people are "
-                 f"{', '.join(self.values[0])}."]
+        lines = [(f"There are {self.n} houses in a row, numbered 1 to {self.n} from left to "
+                  f"right. In each house lives one person. The people are "
+                  f"{', '.join(self.values[0])}.")]
         lines += [f"Each house has a different {SINGULAR[self.attrs[a]]} "
                   f"({', '.join(self.values[a])})." for a in range(1, self.k)]
         lines += [f"{j + 1}. {text[0].upper() + text[1:]}" for j, (_, _, text) in

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
@@ -96,13 +97,19 @@ def generate(
     work = out.parent / f"{out.name}.partial"
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[note]}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as progress:
+    # No auto-refresh thread: worker processes are forked while the bar is live.
+    with Progress(*columns, console=err, transient=False, auto_refresh=False) as progress:
         tasks = {j.key: progress.add_task(f"{j.spec.name} [{j.level}]", total=j.n, note="")
                  for j in jobs}
+        last = [0.0]
 
         def on_progress(job, accepted: int, attempted: int) -> None:
             progress.update(tasks[job.key], completed=accepted,
                             note=f"{attempted - accepted} rejected")
+            now = time.monotonic()
+            if now - last[0] > 0.1 or accepted == job.n:
+                last[0] = now
+                progress.refresh()
 
         try:
             results = run_jobs(jobs, work, workers=workers, resume=resume,

@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,6 +78,14 @@ def make_jobs(specs: list[tuple[str, str]], n: int, seed: int,
 
 # -- workers -----------------------------------------------------------------------------
 
+def _start_method() -> Any:
+    """fork on Linux (workers start in milliseconds; the parent holds no z3 context and no
+    threads when the pool starts), spawn elsewhere."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 _WORKER_SPECS: dict[str, Any] = {}
 
 
@@ -138,8 +147,7 @@ def run_jobs(jobs: list[Job], work: Path, *, workers: int = 1, resume: bool = Fa
     texts = {j.key: (j.file, j.text) for j in jobs}
     pool = None
     if workers > 1:
-        context = multiprocessing.get_context("spawn")
-        pool = context.Pool(workers, initializer=_worker_init, initargs=(texts,))
+        pool = _start_method().Pool(workers, initializer=_worker_init, initargs=(texts,))
     else:
         _worker_init(texts)
     try:
