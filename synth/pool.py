@@ -258,7 +258,8 @@ def _check_replaceable(out: Path) -> None:
         raise PoolError(f"{out}: exists and is not a directory; refusing to replace it")
     if not _looks_like_pool(out):
         raise PoolError(
-            f"{out}: exists and is not a pool (no {MANIFEST} or {DATA_DIR}/); refusing to replace it"
+            f"{out}: exists and is not a pool (no {MANIFEST} or {DATA_DIR}/); "
+            "refusing to replace it"
         )
 
 

@@ -80,8 +80,14 @@ def generate(
     rows_per_shard: Annotated[int, typer.Option(help="rows per Parquet shard")] = 50_000,
 ) -> None:
     """Generate a pool of verified problems from spec files."""
-    from synth.engine.runner import (GenerationError, clear_work, make_jobs, manifest,
-                                     problems, run_jobs)
+    from synth.engine.runner import (
+        GenerationError,
+        clear_work,
+        make_jobs,
+        manifest,
+        problems,
+        run_jobs,
+    )
     from synth.pool import PoolError, write_pool
 
     if n < 1:
@@ -249,7 +255,8 @@ def info(pool: Annotated[Path, typer.Argument(help="pool directory")]) -> None:
     console.print("difficulty:")
     peak = max(hist) or 1
     for i, count in enumerate(hist):
-        console.print(f"  {i / 10:.1f}-{(i + 1) / 10:.1f} {count:5d} {'#' * round(30 * count / peak)}")
+        bar = "#" * round(30 * count / peak)
+        console.print(f"  {i / 10:.1f}-{(i + 1) / 10:.1f} {count:5d} {bar}")
     if man.get("specs"):
         table = Table(title="generation")
         for col in ("spec", "level", "accepted", "attempted", "seconds", "rejected"):
@@ -310,7 +317,8 @@ def demo(
     specs = bundled_specs()
     if not specs:
         _fail("no bundled specs found in specs/")
-    console.print(f"[bold]veriforge demo[/]: {len(specs)} bundled specs, {n} problems each -> {out}")
+    console.print(f"[bold]veriforge demo[/]: {len(specs)} bundled specs, {n} problems each "
+                  f"-> {out}")
     generate(specs, n=n, out=out, seed=0, workers=workers, difficulty=None, resume=False,
              overwrite=True, rows_per_shard=50_000)
     verify(out, workers=workers)

@@ -16,9 +16,10 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from synth.engine.instance import GENERATOR_VERSION, Outcome, compile_spec, generate_instance
 from synth.problem import Problem

@@ -8,7 +8,7 @@ same terms straight through `z3core` (measured: several times fewer Python calls
 from __future__ import annotations
 
 import ctypes
-from typing import Sequence
+from collections.abc import Sequence
 
 import z3
 from z3 import z3core

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import random
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import z3
 
@@ -350,7 +351,9 @@ class _Compiler:
         if name == "any":
             return any(args) if concrete else sym.disj(args, ctx)
         if name in ("min", "max"):
-            return (min if name == "min" else max)(args) if concrete else sym.minmax(name, args, ctx)
+            if concrete:
+                return (min if name == "min" else max)(args)
+            return sym.minmax(name, args, ctx)
         if name == "abs":
             return abs(args[0]) if concrete else sym.absolute(args[0], ctx)
         if name == "implies":

@@ -15,9 +15,10 @@ that stays small:
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import z3
 
@@ -260,30 +261,26 @@ def to_bool(value: Any, ctx: z3.Context) -> Any:
     return compare("!=", value, 0, ctx)
 
 
-def conj(values: list[Any], ctx: z3.Context) -> Any:
+def _junction(values: list[Any], ctx: z3.Context, absorbing: bool) -> Any:
+    """and (absorbing=False) / or (absorbing=True), folding known truth values away."""
     symbolic = []
     for v in values:
         b = to_bool(v, ctx)
-        if b is False:
-            return False
-        if b is not True:
+        if b is absorbing:
+            return absorbing
+        if not isinstance(b, bool):
             symbolic.append(b)
     if not symbolic:
-        return True
-    return mk_and(symbolic, ctx)
+        return not absorbing
+    return (mk_or if absorbing else mk_and)(symbolic, ctx)
+
+
+def conj(values: list[Any], ctx: z3.Context) -> Any:
+    return _junction(values, ctx, absorbing=False)
 
 
 def disj(values: list[Any], ctx: z3.Context) -> Any:
-    symbolic = []
-    for v in values:
-        b = to_bool(v, ctx)
-        if b is True:
-            return True
-        if b is not False:
-            symbolic.append(b)
-    if not symbolic:
-        return False
-    return mk_or(symbolic, ctx)
+    return _junction(values, ctx, absorbing=True)
 
 
 def negate(value: Any, ctx: z3.Context) -> Any:

@@ -1,0 +1,106 @@
+"""Per-instance generation state: the solver, the unknowns, the clues added so far."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from synth.engine.unknowns import Leaf, UnknownFamily
+from synth.expr import fastz3
+from synth.spec.model import Spec
+
+# A solution: unknown family name -> index tuple -> value.
+Solution = Mapping[str, Mapping[tuple, Any]]
+
+
+class Reject(Exception):
+    """This instance is not emitted; `reason` is a short, countable label."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+def jsonable(value: Any) -> Any:
+    """Parameters as JSON (rationals as "p/q" strings)."""
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (int, str, bool, float)) or value is None:
+        return value
+    return str(value)
+
+
+def answer_text(value: Any) -> str:
+    """A value as answer text (booleans as yes/no)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dataclass
+class Clue:
+    """A clue: its formula, sentence, family and picks; `guard` is None once dropped."""
+
+    holds: z3.BoolRef
+    text: str
+    family: str
+    lets: dict[str, Any]
+    guard: z3.BoolRef | None = None
+
+
+@dataclass
+class State:
+    """Everything one instance accumulates while it is generated."""
+
+    spec: Spec
+    level: str
+    rng: random.Random
+    ctx: z3.Context
+    solver: z3.Solver
+    params: dict[str, Any]
+    families: dict[str, UnknownFamily]
+    assertions: list[z3.BoolRef] = field(default_factory=list)
+    fact_texts: list[str] = field(default_factory=list)
+    clues: list[Clue] = field(default_factory=list)
+    plant: dict[str, dict[tuple, Any]] | None = None  # the hidden solution (plant)
+    query_let: dict[str, Any] = field(default_factory=dict)  # the query's picks
+    checks: int = 0
+
+    # -- environments ---------------------------------------------------------------------
+    def symbolic_env(self, extra: Mapping[str, Any] = ()) -> dict[str, Any]:
+        env = dict(self.params)
+        env.update({n: f.symbolic() for n, f in self.families.items()})
+        env.update(extra)
+        return env
+
+    def concrete_env(self, solution: Solution | None,
+                     extra: Mapping[str, Any] = ()) -> dict[str, Any]:
+        env = dict(self.params)
+        if solution is not None:
+            env.update({n: f.concrete(solution[n]) for n, f in self.families.items()})
+        env.update(extra)
+        return env
+
+    # -- solver -----------------------------------------------------------------------------
+    def check(self, assumptions: list[z3.BoolRef], what: str) -> z3.CheckSatResult:
+        self.checks += 1
+        result = fastz3.check(self.solver, assumptions)
+        if result == z3.unknown:
+            raise Reject("solver unknown", f"{what}: {self.solver.reason_unknown()}")
+        return result
+
+    def guards(self) -> list[z3.BoolRef]:
+        return [c.guard for c in self.clues if c.guard is not None]
+
+    def leaves(self, names: list[str]) -> list[Leaf]:
+        return [leaf for n in names for leaf in self.families[n].leaves.values()]
