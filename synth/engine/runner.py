@@ -27,6 +27,8 @@ from synth.spec import load_spec_text
 from synth.spec.model import Spec
 
 STATE_FILE = "state.json"
+# Attempts after which a job with no accepted instance at all is abandoned as futile.
+FUTILE = 100
 
 
 class GenerationError(RuntimeError):
@@ -177,11 +179,12 @@ def _run_job(job: Job, work: Path, pool: Any, workers: int,
     started = time.perf_counter()
     with open(log_path, "a", encoding="utf-8") as log:
         while len(result.rows) < job.n:
-            if result.attempted >= limit:
+            if result.attempted >= limit or (not result.rows and result.attempted >= FUTILE):
                 break
             missing = job.n - len(result.rows)
             rate = max(0.05, len(result.rows) / result.attempted) if result.attempted else 1.0
-            batch = min(limit - result.attempted,
+            cap = limit if result.rows else FUTILE
+            batch = min(cap - result.attempted,
                         max(workers * 2, int(missing / rate * 1.1) + workers))
             indices = range(next_index, next_index + batch)
             for outcome in _outcomes(job, indices, pool):
