@@ -80,10 +80,26 @@ def solve(st: State, what: str) -> dict[str, dict[tuple, Any]]:
             for n, f in st.families.items()}
 
 
-def draw_clue(st: State, families: list[ClueFamily], seen: set[int],
-          solution: Solution | None
-          ) -> tuple[z3.BoolRef, str, str, dict[str, Any]] | None:
-    """One candidate clue true of `solution` (when given), or None if this draw failed."""
+class Seen:
+    """Candidates drawn so far, by picks and by formula. Formulas are kept alive here: z3
+    reuses the id of a freed term, so remembering bare ids would mistake a new formula for
+    an old one."""
+
+    def __init__(self, formulas: list[z3.BoolRef] = ()) -> None:  # type: ignore[assignment]
+        self.picks: set[tuple[str, str]] = set()
+        self.formulas: dict[int, z3.BoolRef] = {f.get_id(): f for f in formulas}
+
+    def add(self, picked: tuple[str, str], formula: z3.BoolRef) -> None:
+        self.picks.add(picked)
+        self.formulas[formula.get_id()] = formula
+
+
+def draw_clue(st: State, families: list[ClueFamily], seen: Seen,
+              solution: Solution | None
+              ) -> tuple[z3.BoolRef, str, str, dict[str, Any]] | None:
+    """One candidate clue true of `solution` (when given), or None if this draw failed:
+    a failed pick or guard, false of the solution, constant, or a repeat. `seen` holds the
+    picks and formulas drawn before."""
     total = sum(f.weight for f in families)
     pick = st.rng.random() * total
     for family in families:
@@ -91,20 +107,24 @@ def draw_clue(st: State, families: list[ClueFamily], seen: set[int],
         if pick < 0:
             break
     try:
-        lets = evaluate_lets(family.let, st.concrete_env(solution, {"clue_index": len(st.clues)}),
-                    st.rng, family.when)
+        lets = evaluate_lets(family.let, st.concrete_env(solution,
+                                                         {"clue_index": len(st.clues)}),
+                             st.rng, family.when)
     except EmptyPickError:
         return None  # e.g. "someone to the right of x" when x is rightmost
     if lets is None:
         return None
-    env_concrete = st.concrete_env(solution, lets)
-    if solution is not None and evaluate(family.holds, env_concrete) is not True:
+    picked = (family.name, repr(sorted(lets.items())))
+    if picked in seen.picks:
+        return None
+    if solution is not None and evaluate(family.holds, st.concrete_env(solution, lets)) \
+            is not True:
         return None
     holds = compile_condition(family.holds, st.symbolic_env(lets), st.ctx)
-    if isinstance(holds, bool) or holds.get_id() in seen:
+    if isinstance(holds, bool) or holds.get_id() in seen.formulas:
         return None
     text = render(pick_text(family.text, st.rng), {**st.params, **lets})
-    seen.add(holds.get_id())
+    seen.add(picked, holds)
     return holds, text, family.name, lets
 
 
@@ -117,7 +137,7 @@ def add_clue(st: State, holds: z3.BoolRef, text: str, family: str,
 
 def add_counted_clues(st: State, count: int,
                        solution: Solution | None) -> None:
-    seen: set[int] = set()
+    seen = Seen()
     attempts = 0
     while len(st.clues) < count:
         attempts += 1
@@ -131,7 +151,7 @@ def add_counted_clues(st: State, count: int,
 def clue_until_unique(st: State, differ: z3.BoolRef) -> None:
     """Plant-then-clue: add true clues until no solution differs on the answer."""
     spec = st.spec
-    seen: set[int] = set()
+    seen = Seen()
     start = int(evaluate(spec.clues.start, st.params))
     attempts = 0
     unique = start <= 0 and st.check([differ], "uniqueness") == z3.unsat

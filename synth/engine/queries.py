@@ -8,7 +8,7 @@ from typing import Any
 
 import z3
 
-from synth.engine.clues import assignment_formula, draw_clue
+from synth.engine.clues import Seen, assignment_formula, draw_clue
 from synth.engine.state import Reject, Solution, State, answer_text, jsonable
 from synth.expr import symbolic as sym
 from synth.expr.fastz3 import mk_and, mk_not
@@ -186,7 +186,7 @@ def choice_answer(st: State, query_let: dict[str, Any]) -> Answer:
     assert options is not None
     base = st.guards()
     # an option that merely restates a clue would be a give-away: treat clues as seen
-    seen: set[int] = {c.holds.get_id() for c in st.clues}
+    seen = Seen([c.holds for c in st.clues])
     correct: list[tuple[z3.BoolRef, str]] = []
     wrong: list[tuple[z3.BoolRef, str]] = []
     attempts = 0

@@ -75,21 +75,26 @@ class State:
     plant: dict[str, dict[tuple, Any]] | None = None  # the hidden solution (plant)
     query_let: dict[str, Any] = field(default_factory=dict)  # the query's picks
     checks: int = 0
+    _symbolic_base: dict[str, Any] | None = field(default=None, repr=False)
+    _concrete_base: tuple[Any, dict[str, Any]] | None = field(default=None, repr=False)
 
     # -- environments ---------------------------------------------------------------------
+    # Parameters plus unknowns, as symbols (for compiling) or as the values of a solution
+    # (for picks and checks). The bases are built once per instance and per solution.
     def symbolic_env(self, extra: Mapping[str, Any] = ()) -> dict[str, Any]:
-        env = dict(self.params)
-        env.update({n: f.symbolic() for n, f in self.families.items()})
-        env.update(extra)
-        return env
+        if self._symbolic_base is None:
+            self._symbolic_base = {**self.params,
+                                   **{n: f.symbolic() for n, f in self.families.items()}}
+        return {**self._symbolic_base, **(extra or {})}
 
     def concrete_env(self, solution: Solution | None,
                      extra: Mapping[str, Any] = ()) -> dict[str, Any]:
-        env = dict(self.params)
-        if solution is not None:
-            env.update({n: f.concrete(solution[n]) for n, f in self.families.items()})
-        env.update(extra)
-        return env
+        if solution is None:
+            return {**self.params, **(extra or {})}
+        if self._concrete_base is None or self._concrete_base[0] is not solution:
+            values = {n: f.concrete(solution[n]) for n, f in self.families.items()}
+            self._concrete_base = (solution, {**self.params, **values})
+        return {**self._concrete_base[1], **(extra or {})}
 
     # -- solver -----------------------------------------------------------------------------
     def check(self, assumptions: list[z3.BoolRef], what: str) -> z3.CheckSatResult:
