@@ -29,26 +29,99 @@ from dataclasses import dataclass
 import z3
 
 WORDS = {
-    "names": ["Alice", "Bob", "Carol", "David", "Emma", "Frank", "Grace", "Henry", "Irene",
-              "Jack", "Karen", "Liam", "Mia", "Noah", "Olivia", "Peter"],
-    "colours": ["red", "green", "blue", "yellow", "white", "black", "purple", "orange",
-                "pink", "grey"],
-    "pets": ["cat", "dog", "bird", "fish", "horse", "rabbit", "hamster", "turtle", "snake",
-             "ferret"],
+    "names": [
+        "Alice",
+        "Bob",
+        "Carol",
+        "David",
+        "Emma",
+        "Frank",
+        "Grace",
+        "Henry",
+        "Irene",
+        "Jack",
+        "Karen",
+        "Liam",
+        "Mia",
+        "Noah",
+        "Olivia",
+        "Peter",
+    ],
+    "colours": [
+        "red",
+        "green",
+        "blue",
+        "yellow",
+        "white",
+        "black",
+        "purple",
+        "orange",
+        "pink",
+        "grey",
+    ],
+    "pets": [
+        "cat",
+        "dog",
+        "bird",
+        "fish",
+        "horse",
+        "rabbit",
+        "hamster",
+        "turtle",
+        "snake",
+        "ferret",
+    ],
     "drinks": ["tea", "coffee", "milk", "water", "juice", "cocoa", "lemonade", "soda"],
-    "jobs": ["doctor", "teacher", "baker", "pilot", "painter", "nurse", "lawyer", "chef",
-             "farmer", "writer"],
-    "hobbies": ["chess", "hiking", "painting", "cooking", "fishing", "gardening", "reading",
-                "cycling", "dancing", "knitting"],
+    "jobs": [
+        "doctor",
+        "teacher",
+        "baker",
+        "pilot",
+        "painter",
+        "nurse",
+        "lawyer",
+        "chef",
+        "farmer",
+        "writer",
+    ],
+    "hobbies": [
+        "chess",
+        "hiking",
+        "painting",
+        "cooking",
+        "fishing",
+        "gardening",
+        "reading",
+        "cycling",
+        "dancing",
+        "knitting",
+    ],
 }
-NOUN = {"names": "{}", "colours": "the {} house", "pets": "the {} owner",
-        "drinks": "the {} drinker", "jobs": "the {}", "hobbies": "the {} fan"}
-SINGULAR = {"colours": "colour", "pets": "pet", "drinks": "drink", "jobs": "job",
-            "hobbies": "hobby"}
+NOUN = {
+    "names": "{}",
+    "colours": "the {} house",
+    "pets": "the {} owner",
+    "drinks": "the {} drinker",
+    "jobs": "the {}",
+    "hobbies": "the {} fan",
+}
+SINGULAR = {
+    "colours": "colour",
+    "pets": "pet",
+    "drinks": "drink",
+    "jobs": "job",
+    "hobbies": "hobby",
+}
 
 # (family, weight) exactly as in specs/logic_grid.yaml.
-FAMILIES = [("same_house", 3), ("not_same", 2), ("left_of", 2), ("next_to", 2),
-            ("somewhere_left", 1), ("at_house", 1)]
+FAMILIES = [
+    ("same_house", 3),
+    ("not_same", 2),
+    ("left_of", 2),
+    ("next_to", 2),
+    ("somewhere_left", 1),
+    ("at_house", 1),
+]
 
 
 @dataclass
@@ -60,8 +133,9 @@ class Puzzle:
 
 
 def _ordinal(h: int) -> str:
-    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth",
-            7: "seventh"}[h]
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh"}[
+        h
+    ]
 
 
 class _Generator:
@@ -79,8 +153,7 @@ class _Generator:
                 self.pos[(a, i)] = houses[i]
         self.var = {(a, i): z3.Int(f"pos_{a}_{i}") for (a, i) in self.items}
         self.constraints = [c for v in self.var.values() for c in (v >= 1, v <= n)]
-        self.constraints += [z3.Distinct([self.var[(a, i)] for i in range(n)])
-                             for a in range(k)]
+        self.constraints += [z3.Distinct([self.var[(a, i)] for i in range(n)]) for a in range(k)]
         self.checks = 0
 
     def noun(self, item: tuple[int, int]) -> str:
@@ -104,8 +177,11 @@ class _Generator:
             if family == "same_house":
                 y = next((b, i) for i in range(n) if pos[(b, i)] == pos[x])
                 key = ("same_house",) + tuple(sorted([x, y]))
-                return key, var[x] == var[y], \
-                    f"{self.noun(x)} is in the same house as {self.noun(y)}."
+                return (
+                    key,
+                    var[x] == var[y],
+                    f"{self.noun(x)} is in the same house as {self.noun(y)}.",
+                )
             y = rng.choice([(b, i) for i in range(n) if pos[(b, i)] != pos[x]])
             key = ("not_same",) + tuple(sorted([x, y]))
             text = f"{self.noun(x)} and {self.noun(y)} are in different houses."
@@ -115,22 +191,34 @@ class _Generator:
             if pos[x] == n:
                 return None
             y = rng.choice([v for v in self.items if pos[v] == pos[x] + 1])
-            return ("left_of", x, y), var[x] + 1 == var[y], \
-                f"{self.noun(x)} is directly left of {self.noun(y)}."
+            return (
+                ("left_of", x, y),
+                var[x] + 1 == var[y],
+                f"{self.noun(x)} is directly left of {self.noun(y)}.",
+            )
         if family == "next_to":
             x = rng.choice(self.items)
             y = rng.choice([v for v in self.items if abs(pos[v] - pos[x]) == 1])
             key = ("next_to",) + tuple(sorted([x, y]))
-            return key, z3.Or(var[x] == var[y] + 1, var[y] == var[x] + 1), \
-                f"{self.noun(x)} and {self.noun(y)} are next to each other."
+            return (
+                key,
+                z3.Or(var[x] == var[y] + 1, var[y] == var[x] + 1),
+                f"{self.noun(x)} and {self.noun(y)} are next to each other.",
+            )
         if family == "somewhere_left":
             x = rng.choice([v for v in self.items if pos[v] < n])
             y = rng.choice([v for v in self.items if pos[v] > pos[x]])
-            return ("somewhere_left", x, y), var[x] < var[y], \
-                f"{self.noun(x)} is somewhere to the left of {self.noun(y)}."
+            return (
+                ("somewhere_left", x, y),
+                var[x] < var[y],
+                f"{self.noun(x)} is somewhere to the left of {self.noun(y)}.",
+            )
         x = rng.choice(self.items)
-        return ("at_house", x), var[x] == pos[x], \
-            f"{self.noun(x)} is in the {_ordinal(pos[x])} house."
+        return (
+            ("at_house", x),
+            var[x] == pos[x],
+            f"{self.noun(x)} is in the {_ordinal(pos[x])} house.",
+        )
 
     # -- solving: a fresh solver for every question -------------------------------------------
     def unique(self, clues: list) -> bool:
@@ -142,8 +230,9 @@ class _Generator:
         if solver.check() != z3.sat:
             raise AssertionError("clues true of the planted solution cannot be unsat")
         model = solver.model()
-        values = {item: model.eval(v, model_completion=True).as_long()
-                  for item, v in self.var.items()}
+        values = {
+            item: model.eval(v, model_completion=True).as_long() for item, v in self.var.items()
+        }
         solver.add(z3.Or([v != values[item] for item, v in self.var.items()]))
         if solver.check() == z3.unsat:
             assert values == self.pos, "a unique solution must be the planted one"
@@ -177,15 +266,21 @@ class _Generator:
         # The question: who has a random value of a random non-name attribute?
         b = self.rng.randrange(1, self.k)
         target = (b, self.rng.randrange(self.n))
-        answer = next(self.values[0][i] for i in range(self.n)
-                      if self.pos[(0, i)] == self.pos[target])
-        lines = [(f"There are {self.n} houses in a row, numbered 1 to {self.n} from left to "
-                  f"right. In each house lives one person. The people are "
-                  f"{', '.join(self.values[0])}.")]
-        lines += [f"Each house has a different {SINGULAR[self.attrs[a]]} "
-                  f"({', '.join(self.values[a])})." for a in range(1, self.k)]
-        lines += [f"{j + 1}. {text[0].upper() + text[1:]}" for j, (_, _, text) in
-                  enumerate(clues)]
+        answer = next(
+            self.values[0][i] for i in range(self.n) if self.pos[(0, i)] == self.pos[target]
+        )
+        lines = [
+            (
+                f"There are {self.n} houses in a row, numbered 1 to {self.n} from left to "
+                f"right. In each house lives one person. The people are "
+                f"{', '.join(self.values[0])}."
+            )
+        ]
+        lines += [
+            f"Each house has a different {SINGULAR[self.attrs[a]]} ({', '.join(self.values[a])})."
+            for a in range(1, self.k)
+        ]
+        lines += [f"{j + 1}. {text[0].upper() + text[1:]}" for j, (_, _, text) in enumerate(clues)]
         lines.append(f"Who has the {self.values[b][target[1]]}?")
         return Puzzle("\n".join(lines), answer, len(clues), self.checks)
 
@@ -209,15 +304,22 @@ def run(count: int, seed: int = 0, n: int = 5, k: int = 5) -> dict:
             clues += puzzle.clues
             checks += puzzle.checks
     seconds = time.perf_counter() - started
-    return {"accepted": accepted, "attempted": attempted, "seconds": seconds,
-            "rate": accepted / seconds, "mean_clues": clues / max(1, accepted),
-            "mean_checks": checks / max(1, accepted)}
+    return {
+        "accepted": accepted,
+        "attempted": attempted,
+        "seconds": seconds,
+        "rate": accepted / seconds,
+        "mean_clues": clues / max(1, accepted),
+        "mean_checks": checks / max(1, accepted),
+    }
 
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     print(generate(0).prompt)
     result = run(count)
-    print(f"{result['accepted']} puzzles in {result['seconds']:.2f}s: "
-          f"{result['rate']:.2f}/s, {result['mean_clues']:.1f} clues, "
-          f"{result['mean_checks']:.0f} solver checks per puzzle")
+    print(
+        f"{result['accepted']} puzzles in {result['seconds']:.2f}s: "
+        f"{result['rate']:.2f}/s, {result['mean_clues']:.1f} clues, "
+        f"{result['mean_checks']:.0f} solver checks per puzzle"
+    )

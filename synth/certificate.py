@@ -41,7 +41,7 @@ def _tokens(text: str) -> list[str]:
             i += 1
         elif ch == "|":
             j = text.index("|", i + 1)
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
         elif ch == '"':
             j = i + 1
@@ -51,11 +51,11 @@ def _tokens(text: str) -> list[str]:
                     j += 2
                     continue
                 break
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
         else:
             j = i
-            while j < n and text[j] not in " \t\r\n()|\"":
+            while j < n and text[j] not in ' \t\r\n()|"':
                 j += 1
             out.append(text[i:j])
             i = j
@@ -101,8 +101,9 @@ def _print(node: Any) -> str:
 
 
 _ATOM = r"(?:\|[^|]*\||[^\s()|]+)"
-_FLAT_PB = re.compile(r"\(\(_ (pbeq|pble|pbge|at-most|at-least)((?: -?\d+)+)\)((?:\s+" + _ATOM
-                      + r")+)\)")
+_FLAT_PB = re.compile(
+    r"\(\(_ (pbeq|pble|pbge|at-most|at-least)((?: -?\d+)+)\)((?:\s+" + _ATOM + r")+)\)"
+)
 
 
 def _flat_pb(match: re.Match) -> str:
@@ -139,13 +140,22 @@ def symbol(name: str) -> str:
     return f"|{name}|"
 
 
-def build(declared: list[tuple[str, str]], assertions: list[z3.BoolRef], kind: str, answer: str,
-          definitions: dict[str, z3.ExprRef], data: dict[str, Any] | None = None) -> str:
+def build(
+    declared: list[tuple[str, str]],
+    assertions: list[z3.BoolRef],
+    kind: str,
+    answer: str,
+    definitions: dict[str, z3.ExprRef],
+    data: dict[str, Any] | None = None,
+) -> str:
     """The certificate text for one row; `declared` lists (name, sort) of every variable."""
-    lines = [f"; veriforge-certificate: {FORMAT_VERSION}", f"; kind: {kind}",
-             f"; answer: {json.dumps(answer, ensure_ascii=False)}",
-             f"; data: {json.dumps(data or {}, sort_keys=True, ensure_ascii=False)}",
-             "(set-logic ALL)"]
+    lines = [
+        f"; veriforge-certificate: {FORMAT_VERSION}",
+        f"; kind: {kind}",
+        f"; answer: {json.dumps(answer, ensure_ascii=False)}",
+        f"; data: {json.dumps(data or {}, sort_keys=True, ensure_ascii=False)}",
+        "(set-logic ALL)",
+    ]
     for name, sort in declared:
         lines.append(f"(declare-const {symbol(name)} {sort})")
     lines += [f"(assert {portable(a.sexpr())})" for a in assertions]
@@ -158,15 +168,18 @@ def build(declared: list[tuple[str, str]], assertions: list[z3.BoolRef], kind: s
     return "\n".join(lines) + "\n"
 
 
-def _script_checks(kind: str, data: dict[str, Any], names: list[str],
-                   answer: str) -> list[tuple[str, str]]:
+def _script_checks(
+    kind: str, data: dict[str, Any], names: list[str], answer: str
+) -> list[tuple[str, str]]:
     if kind == "unique":
         return [("answer_holds", "sat"), ("(not answer_holds)", "unsat")]
     if kind == "optimum":
         better = ">" if data.get("sense") == "max" else "<"
-        return [("(and answer_holds (= objective optimum))", "sat"),
-                (f"({better} objective optimum)", "unsat"),
-                ("(and (= objective optimum) (not answer_holds))", "unsat")]
+        return [
+            ("(and answer_holds (= objective optimum))", "sat"),
+            (f"({better} objective optimum)", "unsat"),
+            ("(and (= objective optimum) (not answer_holds))", "unsat"),
+        ]
     if kind == "choice":
         correct = set(answer.split(","))
         checks = []
@@ -181,6 +194,7 @@ def _script_checks(kind: str, data: dict[str, Any], names: list[str],
 
 
 # -- verification ------------------------------------------------------------------------
+
 
 @dataclass
 class Verdict:
@@ -253,9 +267,11 @@ def _verify_kind(c: _Checker, kind: str | None, answer: str, data: dict[str, Any
         return c.expect("answer_holds", z3.sat) or c.expect("(not answer_holds)", z3.unsat)
     if kind == "optimum":
         better = ">" if data.get("sense") == "max" else "<"
-        return (c.expect("(and answer_holds (= objective optimum))", z3.sat)
-                or c.expect(f"({better} objective optimum)", z3.unsat)
-                or c.expect("(and (= objective optimum) (not answer_holds))", z3.unsat))
+        return (
+            c.expect("(and answer_holds (= objective optimum))", z3.sat)
+            or c.expect(f"({better} objective optimum)", z3.unsat)
+            or c.expect("(and (= objective optimum) (not answer_holds))", z3.unsat)
+        )
     if kind == "choice":
         letters = data.get("letters", [])
         correct = []
@@ -322,6 +338,8 @@ def _verify_count(c: _Checker, answer: str, data: dict[str, Any]) -> str | None:
         s.add(z3.Or([v != model.eval(v, model_completion=True) for v in project]))
     c.log.append(f"count: {found}")
     if found != claimed:
-        return f"counted {found if found <= claimed else 'more than ' + str(claimed)} " \
-               f"solutions, answer says {claimed}"
+        return (
+            f"counted {found if found <= claimed else 'more than ' + str(claimed)} "
+            f"solutions, answer says {claimed}"
+        )
     return None

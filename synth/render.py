@@ -34,12 +34,21 @@ def _article(word: Any) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False, trim_blocks=True,
-                               lstrip_blocks=True)
-    env.filters.update(ordinal=ordinal, words=number_word, cap=lambda t: str(t)[:1].upper()
-                       + str(t)[1:], join_and=lambda i: _join(
-        i, ", ", " and "), join_or=lambda i: _join(i, ", ", " or "), article=_article)
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        ordinal=ordinal,
+        words=number_word,
+        cap=lambda t: str(t)[:1].upper() + str(t)[1:],
+        join_and=lambda i: _join(i, ", ", " and "),
+        join_or=lambda i: _join(i, ", ", " or "),
+        article=_article,
+    )
     env.globals.update(ordinal=ordinal, number_word=number_word)
     return env
 
@@ -59,8 +68,9 @@ def render(source: str, values: Mapping[str, Any]) -> str:
     except RenderError:
         raise
     except Exception as error:  # jinja raises many types, incl. SecurityError
-        raise RenderError(f"{type(error).__name__} while rendering {source[:60]!r}: {error}"
-                          ) from None
+        raise RenderError(
+            f"{type(error).__name__} while rendering {source[:60]!r}: {error}"
+        ) from None
 
 
 def check_template(source: str) -> None:

@@ -25,11 +25,22 @@ def _verify_row(row: dict[str, Any]) -> RowVerdict:
     return RowVerdict(row["id"], row["source"], verdict.ok, verdict.reason)
 
 
-def verify_rows(rows: Iterable[dict[str, Any]], *, workers: int = 1,
-                on_result: Callable[[RowVerdict], None] | None = None) -> list[RowVerdict]:
+def verify_rows(
+    rows: Iterable[dict[str, Any]],
+    *,
+    workers: int = 1,
+    on_result: Callable[[RowVerdict], None] | None = None,
+) -> list[RowVerdict]:
     """Verdicts in row order; `workers` > 1 spreads rows over processes."""
-    slim = ({"id": r["id"], "source": r["source"], "answer": r["answer"],
-             "certificate": r["certificate"]} for r in rows)
+    slim = (
+        {
+            "id": r["id"],
+            "source": r["source"],
+            "answer": r["answer"],
+            "certificate": r["certificate"],
+        }
+        for r in rows
+    )
     verdicts = []
     if workers > 1:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:

@@ -21,8 +21,9 @@ def _load(name: str) -> tuple[str, ...]:
     if name not in available():
         raise ValueError(f"unknown word list {name!r}; available: {', '.join(available())}")
     text = (resources.files("synth") / "data" / "words" / f"{name}.txt").read_text("utf-8")
-    entries = tuple(line.strip() for line in text.splitlines() if line.strip()
-                    and not line.startswith("#"))
+    entries = tuple(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
     return entries
 
 

@@ -27,8 +27,10 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 
 def shard_digests(pool: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((pool / "data").glob("*.parquet"))}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((pool / "data").glob("*.parquet"))
+    }
 
 
 def test_generate_verify_info_show(tmp_path: Path) -> None:
@@ -59,8 +61,9 @@ def test_pool_loads_with_datasets(tmp_path: Path) -> None:
 def test_same_bytes_for_one_and_two_workers(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     assert run("generate", GRID, "-n", "6", "-o", one, "--seed", "3").exit_code == 0
-    assert run("generate", GRID, "-n", "6", "-o", two, "--seed", "3",
-               "--workers", "2").exit_code == 0
+    assert (
+        run("generate", GRID, "-n", "6", "-o", two, "--seed", "3", "--workers", "2").exit_code == 0
+    )
     assert shard_digests(one) == shard_digests(two)
     other = tmp_path / "other"
     assert run("generate", GRID, "-n", "6", "-o", other, "--seed", "4").exit_code == 0
@@ -72,8 +75,12 @@ def test_kill_and_resume_gives_the_same_pool(tmp_path: Path) -> None:
     assert run("generate", GRID, "-n", "30", "-o", reference).exit_code == 0
     pool = tmp_path / "pool"
     cmd = [sys.executable, "-m", "veriforge", "generate", GRID, "-n", "30", "-o", str(pool)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     log = None
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -111,12 +118,18 @@ GOOD = (ROOT / "specs" / "knights_knaves.yaml").read_text()
     ("text", "expected"),
     [
         ("spec: 1\nname: [unclosed\n", "malformed YAML"),
-        (GOOD.replace("name: knights_knaves", "name: knights_knaves\nfavourite: 3"),
-         "unknown field 'favourite'"),
-        (GOOD.replace('holds: "knight[s] == knight[o]"', 'holds: "knight[s].__class__"'),
-         "clues.families[1].holds: attribute access"),
-        (GOOD.replace('holds: "knight[s] == knight[o]"', 'holds: "open(s)"'),
-         "unknown function 'open'"),
+        (
+            GOOD.replace("name: knights_knaves", "name: knights_knaves\nfavourite: 3"),
+            "unknown field 'favourite'",
+        ),
+        (
+            GOOD.replace('holds: "knight[s] == knight[o]"', 'holds: "knight[s].__class__"'),
+            "clues.families[1].holds: attribute access",
+        ),
+        (
+            GOOD.replace('holds: "knight[s] == knight[o]"', 'holds: "open(s)"'),
+            "unknown function 'open'",
+        ),
         (GOOD.replace("kind: assignment", "kind: riddle"), "query.kind"),
     ],
     ids=["yaml", "unknown-field", "attribute", "call", "bad-kind"],
@@ -145,8 +158,7 @@ UNSAT = NEVER_UNIQUE.replace('constraints: ["x > 1"]', 'constraints: ["x > 1", "
 
 
 @pytest.mark.parametrize("text,reason", [(NEVER_UNIQUE, "not unique"), (UNSAT, "no solution")])
-def test_spec_that_never_yields_a_verified_instance(tmp_path: Path, text: str,
-                                                    reason: str) -> None:
+def test_spec_that_never_yields_a_verified_instance(tmp_path: Path, text: str, reason: str) -> None:
     spec = _bad_spec(tmp_path, text)
     result = run("generate", spec, "-n", "3", "-o", tmp_path / "pool")
     assert result.exit_code == 2

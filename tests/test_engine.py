@@ -32,10 +32,15 @@ def inline(text: str):  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(path=st.sampled_from(SPECS), level=st.sampled_from(["easy", "medium", "hard"]),
-       seed=st.integers(0, 2**31), index=st.integers(0, 10_000))
-def test_every_emitted_row_reverifies_from_its_certificate(path: Path, level: str, seed: int,
-                                                           index: int) -> None:
+@given(
+    path=st.sampled_from(SPECS),
+    level=st.sampled_from(["easy", "medium", "hard"]),
+    seed=st.integers(0, 2**31),
+    index=st.integers(0, 10_000),
+)
+def test_every_emitted_row_reverifies_from_its_certificate(
+    path: Path, level: str, seed: int, index: int
+) -> None:
     outcome = generate_instance(compiled(path), level, seed, index)
     if outcome.row is None:
         assert outcome.reason  # a rejection always says why
@@ -140,8 +145,9 @@ query:
 
 
 def _brute_force_count() -> int:
-    return sum(1 for perm in itertools.permutations(range(1, 5))
-               if perm[0] != 1 and perm[1] < perm[2])
+    return sum(
+        1 for perm in itertools.permutations(range(1, 5)) if perm[0] != 1 and perm[1] < perm[2]
+    )
 
 
 def test_count_query_matches_brute_force_and_verifies() -> None:
@@ -149,8 +155,9 @@ def test_count_query_matches_brute_force_and_verifies() -> None:
     assert outcome.row is not None
     assert outcome.row["answer"] == str(_brute_force_count()) == "9"
     assert certificate.verify(outcome.row["certificate"], "9").ok
-    wrong = certificate.verify(outcome.row["certificate"].replace('answer: "9"',
-                                                                   'answer: "8"'), "8")
+    wrong = certificate.verify(
+        outcome.row["certificate"].replace('answer: "9"', 'answer: "8"'), "8"
+    )
     assert not wrong.ok and "counted" in wrong.reason
 
 
@@ -179,9 +186,11 @@ query:
 
 def test_optimum_is_the_brute_force_optimum() -> None:
     weight, value = [3, 4, 5, 6], [4, 5, 7, 8]
-    best = max((sum(v for v, t in zip(value, pick) if t), pick)
-               for pick in itertools.product([0, 1], repeat=4)
-               if sum(w for w, t in zip(weight, pick) if t) <= 10)
+    best = max(
+        (sum(v for v, t in zip(value, pick) if t), pick)
+        for pick in itertools.product([0, 1], repeat=4)
+        if sum(w for w, t in zip(weight, pick) if t) <= 10
+    )
     outcome = generate_instance(inline(KNAPSACK), "default", 0, 0)
     assert outcome.row is not None, outcome.detail
     chosen = {int(i) for i in outcome.row["answer"].split(", ")}
@@ -223,13 +232,16 @@ def test_choice_options_are_classified_by_entailment() -> None:
     assert options[row["answer"]] == "Ann stands before Ben."
     assert certificate.verify(row["certificate"], row["answer"]).ok
     other = next(letter for letter in options if letter != row["answer"])
-    assert not certificate.verify(row["certificate"].replace(
-        f'answer: "{row["answer"]}"', f'answer: "{other}"'), other).ok
+    assert not certificate.verify(
+        row["certificate"].replace(f'answer: "{row["answer"]}"', f'answer: "{other}"'), other
+    ).ok
 
 
 def test_tampered_certificates_fail() -> None:
     path = next(p for p in SPECS if p.stem == "logic_grid")
-    row = next(o.row for i in range(5) if (o := generate_instance(compiled(path), "easy", 0, i)).row)
+    row = next(
+        o.row for i in range(5) if (o := generate_instance(compiled(path), "easy", 0, i)).row
+    )
     cert = row["certificate"]
     assert certificate.verify(cert, row["answer"]).ok
     # the row claims a different answer than the certificate proves
@@ -244,14 +256,17 @@ def test_tampered_certificates_fail() -> None:
 
 def test_portable_certificate_has_no_z3_pseudo_boolean_syntax() -> None:
     path = next(p for p in SPECS if p.stem == "logic_grid")
-    row = next(o.row for i in range(5) if (o := generate_instance(compiled(path), "hard", 0, i)).row)
+    row = next(
+        o.row for i in range(5) if (o := generate_instance(compiled(path), "hard", 0, i)).row
+    )
     assert "(_ pb" not in row["certificate"] and "(_ at-" not in row["certificate"]
     assert "(check-sat)" in row["certificate"]
 
 
 def test_sandboxed_templates_cannot_reach_python() -> None:
-    evil = TOY.replace('text: "x + 1 = {{ target }}. What is x?"',
-                       'text: "{{ target.__class__.__mro__ }}"')
+    evil = TOY.replace(
+        'text: "x + 1 = {{ target }}. What is x?"', 'text: "{{ target.__class__.__mro__ }}"'
+    )
     outcome = generate_instance(inline(evil), "default", 0, 0)
     assert outcome.row is None
     assert outcome.reason == "spec error"
@@ -314,16 +329,20 @@ query:
 """
 
 
-@pytest.mark.parametrize(("kind", "ask", "answer", "answer_type"), [
-    ("yesno", "c['Ben'] == 'blue' and r > 1", "yes", "boolean"),
-    ("yesno", "r < q", "no", "boolean"),
-    ("value", "c['Ben']", "blue", "text"),
-    ("value", "r", "5/4", "rational"),
-    ("value", "2 * r", "5/2", "rational"),
-])
+@pytest.mark.parametrize(
+    ("kind", "ask", "answer", "answer_type"),
+    [
+        ("yesno", "c['Ben'] == 'blue' and r > 1", "yes", "boolean"),
+        ("yesno", "r < q", "no", "boolean"),
+        ("value", "c['Ben']", "blue", "text"),
+        ("value", "r", "5/4", "rational"),
+        ("value", "2 * r", "5/2", "rational"),
+    ],
+)
 def test_yesno_enum_and_real_queries(kind: str, ask: str, answer: str, answer_type: str) -> None:
     text = MISC.replace("kind: yesno", f"kind: {kind}").replace(
-        "ask: \"c['Ben'] == 'blue' and r > 1\"", f'ask: "{ask}"')
+        "ask: \"c['Ben'] == 'blue' and r > 1\"", f'ask: "{ask}"'
+    )
     outcome = generate_instance(inline(text), "default", 0, 0)
     assert outcome.row is not None, outcome.detail
     assert (outcome.row["answer"], outcome.row["answer_type"]) == (answer, answer_type)

@@ -64,8 +64,12 @@ def test_concrete_arithmetic_is_exact() -> None:
     assert evaluate("7 // 2 + 7 % 2", {}) == 4
     assert evaluate("'ab' + 'c'", {}) == "abc"
     assert evaluate("[x * x for x in range(5) if x % 2 == 1]", {}) == [1, 9]
-    assert evaluate("sum(a for a, b in zip(xs, ys) if b)", {"xs": [1, 2, 3],
-                                                           "ys": [True, False, True]}) == 4
+    assert (
+        evaluate(
+            "sum(a for a, b in zip(xs, ys) if b)", {"xs": [1, 2, 3], "ys": [True, False, True]}
+        )
+        == 4
+    )
 
 
 def test_concrete_errors_are_expression_errors() -> None:
@@ -78,10 +82,12 @@ def test_concrete_errors_are_expression_errors() -> None:
 
 
 def test_random_functions_are_seeded() -> None:
-    first = evaluate("[randint(1, 100) for i in range(5)] + sample(words('names'), 3)", {},
-                     random.Random(42))
-    again = evaluate("[randint(1, 100) for i in range(5)] + sample(words('names'), 3)", {},
-                     random.Random(42))
+    first = evaluate(
+        "[randint(1, 100) for i in range(5)] + sample(words('names'), 3)", {}, random.Random(42)
+    )
+    again = evaluate(
+        "[randint(1, 100) for i in range(5)] + sample(words('names'), 3)", {}, random.Random(42)
+    )
     assert first == again
     with pytest.raises(ExprError, match="only available while sampling"):
         evaluate("randint(1, 2)", {})
@@ -105,26 +111,44 @@ _LEAVES = st.sampled_from(["x", "y", "z", "0", "1", "2", "3", "-1"])
 def _expressions() -> st.SearchStrategy[str]:
     def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         binary = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
-            lambda t: f"({t[0]} {t[1]} {t[2]})")
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        )
         calls = st.tuples(st.sampled_from(["abs", "min", "max"]), children, children).map(
-            lambda t: f"abs({t[1]})" if t[0] == "abs" else f"{t[0]}({t[1]}, {t[2]})")
+            lambda t: f"abs({t[1]})" if t[0] == "abs" else f"{t[0]}({t[1]}, {t[2]})"
+        )
         ite = st.tuples(children, children, children).map(
-            lambda t: f"({t[0]} if {t[1]} > {t[2]} else {t[1]})")
+            lambda t: f"({t[0]} if {t[1]} > {t[2]} else {t[1]})"
+        )
         return st.one_of(binary, calls, ite)
+
     return st.recursive(_LEAVES, extend, max_leaves=6)
 
 
 def _conditions() -> st.SearchStrategy[str]:
-    compare = st.tuples(_expressions(), st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
-                        _expressions()).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
-    special = st.sampled_from([
-        "distinct(x, y, z)", "sum([x, y, z]) == 3", "count(v > 1 for v in [x, y, z]) == 2",
-        "implies(x > 1, y < 2)", "x in [0, 2]", "not (x == y)", "iff(x > 1, z > 1)",
-        "xor(x == 0, y == 0)", "all(v >= 0 for v in [x, y]) and any(v == 3 for v in [z])",
-        "x * y == 2", "abs(x - y) == 1", "min(x, y, z) + max(x, y, z) == 3",
-        "ite(x > y, x, y) == 2", "sum(ite(v > 1, 2, -1) for v in [x, y, z]) > 0"])
-    return st.one_of(compare, special, st.tuples(compare, compare).map(
-        lambda t: f"({t[0]}) or ({t[1]})"))
+    compare = st.tuples(
+        _expressions(), st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), _expressions()
+    ).map(lambda t: f"{t[0]} {t[1]} {t[2]}")
+    special = st.sampled_from(
+        [
+            "distinct(x, y, z)",
+            "sum([x, y, z]) == 3",
+            "count(v > 1 for v in [x, y, z]) == 2",
+            "implies(x > 1, y < 2)",
+            "x in [0, 2]",
+            "not (x == y)",
+            "iff(x > 1, z > 1)",
+            "xor(x == 0, y == 0)",
+            "all(v >= 0 for v in [x, y]) and any(v == 3 for v in [z])",
+            "x * y == 2",
+            "abs(x - y) == 1",
+            "min(x, y, z) + max(x, y, z) == 3",
+            "ite(x > y, x, y) == 2",
+            "sum(ite(v > 1, 2, -1) for v in [x, y, z]) > 0",
+        ]
+    )
+    return st.one_of(
+        compare, special, st.tuples(compare, compare).map(lambda t: f"({t[0]}) or ({t[1]})")
+    )
 
 
 @settings(max_examples=150, deadline=None)

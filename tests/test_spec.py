@@ -59,8 +59,11 @@ def test_malformed_yaml_names_line() -> None:
 
 
 def test_unknown_field_is_named_with_position() -> None:
-    error = _error(GOOD.replace("  x: {type: int, range: [0, n]}",
-                                "  x: {type: int, range: [0, n], colour: red}"))
+    error = _error(
+        GOOD.replace(
+            "  x: {type: int, range: [0, n]}", "  x: {type: int, range: [0, n], colour: red}"
+        )
+    )
     assert error.field == "unknowns.x.colour"
     assert "unknown field 'colour'" in str(error)
     assert error.line == 7
@@ -121,5 +124,6 @@ def test_json_schema_covers_the_format() -> None:
 
 def test_shipped_json_schema_is_current() -> None:
     shipped = Path(__file__).resolve().parents[1] / "docs" / "spec.schema.json"
-    assert json.loads(shipped.read_text()) == Spec.model_json_schema(by_alias=True), \
+    assert json.loads(shipped.read_text()) == Spec.model_json_schema(by_alias=True), (
         "run: veriforge schema -o docs/spec.schema.json"
+    )

@@ -14,8 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="veriforge: verified reasoning problems from SMT-backed specs.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="veriforge: verified reasoning problems from SMT-backed specs.",
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -70,11 +73,14 @@ def generate(
     specs: Annotated[list[Path], typer.Argument(help="spec files (YAML)")],
     n: Annotated[int, typer.Option("-n", "--num", help="problems per spec and level")] = 20,
     out: Annotated[Path, typer.Option("-o", "--out", help="pool directory to write")] = Path(
-        "pool"),
+        "pool"
+    ),
     seed: Annotated[int, typer.Option(help="run seed; same seed, same pool")] = 0,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
-    difficulty: Annotated[Optional[str], typer.Option(
-        help="level(s): e.g. hard, easy,medium, or all; default: each spec's default")] = None,
+    difficulty: Annotated[
+        Optional[str],
+        typer.Option(help="level(s): e.g. hard, easy,medium, or all; default: each spec's default"),
+    ] = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
     rows_per_shard: Annotated[int, typer.Option(help="rows per Parquet shard")] = 50_000,
@@ -101,38 +107,51 @@ def generate(
     except GenerationError as error:
         _fail(str(error))
     work = out.parent / f"{out.name}.partial"
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[note]}"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
     # No auto-refresh thread: worker processes are forked while the bar is live.
     with Progress(*columns, console=err, transient=False, auto_refresh=False) as progress:
-        tasks = {j.key: progress.add_task(f"{j.spec.name} [{j.level}]", total=j.n, note="")
-                 for j in jobs}
+        tasks = {
+            j.key: progress.add_task(f"{j.spec.name} [{j.level}]", total=j.n, note="") for j in jobs
+        }
         last = [0.0]
 
         def on_progress(job, accepted: int, attempted: int) -> None:
-            progress.update(tasks[job.key], completed=accepted,
-                            note=f"{attempted - accepted} rejected")
+            progress.update(
+                tasks[job.key], completed=accepted, note=f"{attempted - accepted} rejected"
+            )
             now = time.monotonic()
             if now - last[0] > 0.1 or accepted == job.n:
                 last[0] = now
                 progress.refresh()
 
         try:
-            results = run_jobs(jobs, work, workers=workers, resume=resume,
-                               on_progress=on_progress)
+            results = run_jobs(jobs, work, workers=workers, resume=resume, on_progress=on_progress)
         except GenerationError as error:
             progress.stop()
             clear_work(work) if not any(work.glob("*.jsonl")) else None
             _fail(str(error))
         except KeyboardInterrupt:
             progress.stop()
-            err.print(f"interrupted; progress is kept in {work}. Rerun the same command with "
-                      "--resume to continue.")
+            err.print(
+                f"interrupted; progress is kept in {work}. Rerun the same command with "
+                "--resume to continue."
+            )
             raise typer.Exit(130)
     rows = problems(results)
     try:
-        write_pool(rows, out, manifest(results, seed, out.name), overwrite=overwrite,
-                   rows_per_shard=rows_per_shard)
+        write_pool(
+            rows,
+            out,
+            manifest(results, seed, out.name),
+            overwrite=overwrite,
+            rows_per_shard=rows_per_shard,
+        )
     except PoolError as error:
         _fail(str(error))
     clear_work(work)
@@ -142,13 +161,23 @@ def generate(
 
 def _summary(results) -> None:  # type: ignore[no-untyped-def]
     table = Table(title="generated", title_justify="left")
-    for col, justify in (("spec", "left"), ("level", "left"), ("kept", "right"),
-                         ("per s", "right"), ("rejections", "left")):
+    for col, justify in (
+        ("spec", "left"),
+        ("level", "left"),
+        ("kept", "right"),
+        ("per s", "right"),
+        ("rejections", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in results:
         reasons = ", ".join(f"{reason} {count}" for reason, count in r.rejected.most_common(2))
-        table.add_row(r.job.spec.name, r.job.level, f"{len(r.rows)}/{r.attempted}",
-                      f"{len(r.rows) / max(r.seconds, 1e-9):.1f}", reasons or "-")
+        table.add_row(
+            r.job.spec.name,
+            r.job.level,
+            f"{len(r.rows)}/{r.attempted}",
+            f"{len(r.rows) / max(r.seconds, 1e-9):.1f}",
+            reasons or "-",
+        )
     console.print(table)
 
 
@@ -186,11 +215,13 @@ def validate(
                     reasons[outcome.reason] += 1
                     examples.setdefault(outcome.reason or "", outcome.detail)
             detail = "; ".join(f"{r} x{c}: {examples[r][:120]}" for r, c in reasons.most_common())
-            table.add_row(spec.name, level, f"{accepted}/{trials}", f"{accepted / trials:.0%}",
-                          detail or "-")
+            table.add_row(
+                spec.name, level, f"{accepted}/{trials}", f"{accepted / trials:.0%}", detail or "-"
+            )
             if accepted == 0:
-                never.append(f"{file} [{level}]: no verified instance in {trials} trials ("
-                             f"{detail})")
+                never.append(
+                    f"{file} [{level}]: no verified instance in {trials} trials ({detail})"
+                )
     console.print(table)
     if never:
         _fail("\n".join(never))
@@ -212,8 +243,9 @@ def verify(
     except PoolError as error:
         _fail(str(error))
     failures = []
-    with Progress(TextColumn("verifying"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err) as progress:
+    with Progress(
+        TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
         task = progress.add_task("verify", total=len(rows))
 
         def on_result(verdict) -> None:  # type: ignore[no-untyped-def]
@@ -223,12 +255,15 @@ def verify(
 
         verify_rows(rows, workers=workers, on_result=on_result)
     for verdict in failures:
-        err.print(f"[red]FAIL[/] {verdict.id} ({verdict.source}): {verdict.reason}",
-                  highlight=False)
+        err.print(
+            f"[red]FAIL[/] {verdict.id} ({verdict.source}): {verdict.reason}", highlight=False
+        )
     if failures:
         _fail(f"{len(failures)} of {len(rows)} rows failed verification", FAILED)
-    console.print(f"[green]verified[/] {len(rows)} rows: every answer re-proved correct and "
-                  "unique from its certificate")
+    console.print(
+        f"[green]verified[/] {len(rows)} rows: every answer re-proved correct and "
+        "unique from its certificate"
+    )
 
 
 @app.command()
@@ -243,8 +278,11 @@ def info(pool: Annotated[Path, typer.Argument(help="pool directory")]) -> None:
     except PoolError as error:
         _fail(str(error))
     console.print(f"[bold]{pool}[/]: {len(rows)} problems")
-    for title, key in (("source", "source"), ("category", "category"),
-                       ("answer type", "answer_type")):
+    for title, key in (
+        ("source", "source"),
+        ("category", "category"),
+        ("answer type", "answer_type"),
+    ):
         table = Table(title=f"by {title}")
         table.add_column(title)
         table.add_column("rows", justify="right")
@@ -262,9 +300,14 @@ def info(pool: Annotated[Path, typer.Argument(help="pool directory")]) -> None:
         for col in ("spec", "level", "accepted", "attempted", "seconds", "rejected"):
             table.add_column(col)
         for s in man["specs"]:
-            table.add_row(s.get("name", "?"), str(s.get("level", "")), str(s.get("accepted")),
-                          str(s.get("attempted")), str(s.get("seconds")),
-                          json.dumps(s.get("rejected", {})))
+            table.add_row(
+                s.get("name", "?"),
+                str(s.get("level", "")),
+                str(s.get("accepted")),
+                str(s.get("attempted")),
+                str(s.get("seconds")),
+                json.dumps(s.get("rejected", {})),
+            )
         console.print(table)
 
 
@@ -283,8 +326,9 @@ def show(
     except PoolError as error:
         _fail(str(error))
     for row in rows[:n]:
-        console.rule(f"{row['id']}  {row['source']} / {row['category']}  "
-                     f"difficulty {row['difficulty']:.2f}")
+        console.rule(
+            f"{row['id']}  {row['source']} / {row['category']}  difficulty {row['difficulty']:.2f}"
+        )
         console.print(row["prompt"], highlight=False, markup=False)
         console.print(f"[bold]answer[/] ({row['answer_type']}): ", end="")
         console.print(row["answer"], highlight=False, markup=False)
@@ -293,8 +337,9 @@ def show(
 
 
 @app.command()
-def schema(out: Annotated[Optional[Path], typer.Option("-o", help="write to this file")] = None
-           ) -> None:
+def schema(
+    out: Annotated[Optional[Path], typer.Option("-o", help="write to this file")] = None,
+) -> None:
     """Print the JSON Schema of the spec format (for editor completion)."""
     from synth.spec.model import Spec
 
@@ -309,7 +354,8 @@ def schema(out: Annotated[Optional[Path], typer.Option("-o", help="write to this
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("-o", help="where to write the demo pool")] = Path(
-        "out/demo-pool"),
+        "out/demo-pool"
+    ),
     n: Annotated[int, typer.Option("-n", help="problems per spec")] = 24,
     workers: Annotated[int, typer.Option(help="worker processes")] = 2,
 ) -> None:
@@ -317,10 +363,20 @@ def demo(
     specs = bundled_specs()
     if not specs:
         _fail("no bundled specs found in specs/")
-    console.print(f"[bold]veriforge demo[/]: {len(specs)} bundled specs, {n} problems each "
-                  f"-> {out}")
-    generate(specs, n=n, out=out, seed=0, workers=workers, difficulty=None, resume=False,
-             overwrite=True, rows_per_shard=50_000)
+    console.print(
+        f"[bold]veriforge demo[/]: {len(specs)} bundled specs, {n} problems each -> {out}"
+    )
+    generate(
+        specs,
+        n=n,
+        out=out,
+        seed=0,
+        workers=workers,
+        difficulty=None,
+        resume=False,
+        overwrite=True,
+        rows_per_shard=50_000,
+    )
     verify(out, workers=workers)
     show(out, n=1, source=None, certificate=False)
 

@@ -48,8 +48,9 @@ def plant(st: State) -> None:
         values = {}
         for key, leaf in family.leaves.items():
             if leaf.kind not in ("finite", "bool"):
-                raise Reject("cannot plant", f"{leaf.label} has no finite domain; give it a "
-                                             f"plant expression")
+                raise Reject(
+                    "cannot plant", f"{leaf.label} has no finite domain; give it a plant expression"
+                )
             options = [v for v, _ in leaf.lits] if leaf.kind == "finite" else [True, False]
             st.rng.shuffle(options)
             for value in options:
@@ -64,10 +65,10 @@ def plant(st: State) -> None:
     st.plant = plant
 
 
-def assignment_formula(st: State, names: list[str],
-                        solution: Solution) -> z3.BoolRef:
-    parts = [leaf.equals(solution[n][key]) for n in names
-             for key, leaf in st.families[n].leaves.items()]
+def assignment_formula(st: State, names: list[str], solution: Solution) -> z3.BoolRef:
+    parts = [
+        leaf.equals(solution[n][key]) for n in names for key, leaf in st.families[n].leaves.items()
+    ]
     return mk_and(parts, st.ctx)
 
 
@@ -76,8 +77,9 @@ def solve(st: State, what: str) -> dict[str, dict[tuple, Any]]:
     if st.check(st.guards(), what) == z3.unsat:
         raise Reject("no solution", "the sampled constraints and clues have no solution")
     model = st.solver.model()
-    return {n: {k: leaf.decode(model) for k, leaf in f.leaves.items()}
-            for n, f in st.families.items()}
+    return {
+        n: {k: leaf.decode(model) for k, leaf in f.leaves.items()} for n, f in st.families.items()
+    }
 
 
 class Seen:
@@ -94,9 +96,9 @@ class Seen:
         self.formulas[formula.get_id()] = formula
 
 
-def draw_clue(st: State, families: list[ClueFamily], seen: Seen,
-              solution: Solution | None
-              ) -> tuple[z3.BoolRef, str, str, dict[str, Any]] | None:
+def draw_clue(
+    st: State, families: list[ClueFamily], seen: Seen, solution: Solution | None
+) -> tuple[z3.BoolRef, str, str, dict[str, Any]] | None:
     """One candidate clue true of `solution` (when given), or None if this draw failed:
     a failed pick or guard, false of the solution, constant, or a repeat. `seen` holds the
     picks and formulas drawn before."""
@@ -107,9 +109,12 @@ def draw_clue(st: State, families: list[ClueFamily], seen: Seen,
         if pick < 0:
             break
     try:
-        lets = evaluate_lets(family.let, st.concrete_env(solution,
-                                                         {"clue_index": len(st.clues)}),
-                             st.rng, family.when)
+        lets = evaluate_lets(
+            family.let,
+            st.concrete_env(solution, {"clue_index": len(st.clues)}),
+            st.rng,
+            family.when,
+        )
     except EmptyPickError:
         return None  # e.g. "someone to the right of x" when x is rightmost
     if lets is None:
@@ -117,8 +122,7 @@ def draw_clue(st: State, families: list[ClueFamily], seen: Seen,
     picked = (family.name, repr(sorted(lets.items())))
     if picked in seen.picks:
         return None
-    if solution is not None and evaluate(family.holds, st.concrete_env(solution, lets)) \
-            is not True:
+    if solution is not None and evaluate(family.holds, st.concrete_env(solution, lets)) is not True:
         return None
     holds = compile_condition(family.holds, st.symbolic_env(lets), st.ctx)
     if isinstance(holds, bool) or holds.get_id() in seen.formulas:
@@ -128,15 +132,13 @@ def draw_clue(st: State, families: list[ClueFamily], seen: Seen,
     return holds, text, family.name, lets
 
 
-def add_clue(st: State, holds: z3.BoolRef, text: str, family: str,
-              lets: dict[str, Any]) -> None:
+def add_clue(st: State, holds: z3.BoolRef, text: str, family: str, lets: dict[str, Any]) -> None:
     guard = mk_bool(f"clue!{len(st.clues)}", st.ctx)
     st.solver.add(mk_implies(guard, holds, st.ctx))
     st.clues.append(Clue(holds, text, family, lets, guard))
 
 
-def add_counted_clues(st: State, count: int,
-                       solution: Solution | None) -> None:
+def add_counted_clues(st: State, count: int, solution: Solution | None) -> None:
     seen = Seen()
     attempts = 0
     while len(st.clues) < count:
@@ -166,8 +168,10 @@ def clue_until_unique(st: State, differ: z3.BoolRef) -> None:
             continue
         if len(st.clues) >= start:
             # past `start`, keep only clues that rule out some solution with another answer
-            if st.check(st.guards() + [differ, mk_not(drawn[0], st.ctx)], "informative") \
-                    == z3.unsat:
+            if (
+                st.check(st.guards() + [differ, mk_not(drawn[0], st.ctx)], "informative")
+                == z3.unsat
+            ):
                 continue
         add_clue(st, *drawn)
         if len(st.clues) < start:

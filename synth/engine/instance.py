@@ -92,8 +92,7 @@ DEFAULT_TEMPLATE = """{{ intro }}
 
 DEFAULT_INSTRUCTIONS = {
     "choice": "Answer with the letter of the correct option, as \\boxed{X}.",
-    "multi_choice": "List the letters of every correct option, comma-separated, as "
-                    "\\boxed{A,C}.",
+    "multi_choice": "List the letters of every correct option, comma-separated, as \\boxed{A,C}.",
     "boolean": "Answer yes or no, as \\boxed{yes} or \\boxed{no}.",
     "assignment": "Give the complete solution in the final line, inside \\boxed{...}.",
 }
@@ -120,8 +119,10 @@ def difficulty_of(st: State, params: dict[str, Any], stats: dict[str, int]) -> t
     effort = min(1.0, math.log10(1 + stats.get("conflicts", 0) + stats.get("decisions", 0)) / 5)
     clue_share = min(1.0, len(st.clues) / max(1, st.spec.clues.max))
     difficulty = round(0.6 * knob + 0.25 * effort + 0.15 * clue_share, 4)
-    return min(1.0, max(0.0, difficulty)), {"knob_position": round(knob, 4),
-                                            "solver_effort": round(effort, 4)}
+    return min(1.0, max(0.0, difficulty)), {
+        "knob_position": round(knob, 4),
+        "solver_effort": round(effort, 4),
+    }
 
 
 def generate_instance(compiled: CompiledSpec, level: str, seed: int, index: int) -> Outcome:
@@ -130,8 +131,15 @@ def generate_instance(compiled: CompiledSpec, level: str, seed: int, index: int)
         return _generate(compiled, level, seed, index)
     except Reject as rejection:
         return Outcome(index, reason=rejection.reason, detail=rejection.detail)
-    except (ExprError, RenderError, ValueError, TypeError, KeyError, IndexError,
-            ZeroDivisionError) as error:
+    except (
+        ExprError,
+        RenderError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        ZeroDivisionError,
+    ) as error:
         return Outcome(index, reason="spec error", detail=f"{type(error).__name__}: {error}")
     except z3.Z3Exception as error:
         return Outcome(index, reason="solver error", detail=str(error))
@@ -222,7 +230,8 @@ def _prompt(st: State, answer: Answer) -> str:
     spec = st.spec
     values = {**st.params, **st.query_let}
     instructions = spec.instructions or DEFAULT_INSTRUCTIONS.get(
-        answer.answer_type, "Give your final answer as \\boxed{...}.")
+        answer.answer_type, "Give your final answer as \\boxed{...}."
+    )
     context = {
         **values,
         "intro": render(pick_text(spec.intro, st.rng), values) if spec.intro else "",
@@ -240,31 +249,62 @@ def _prompt(st: State, answer: Answer) -> str:
     return prompt
 
 
-def _problem(compiled: CompiledSpec, st: State, answer: Answer, prompt: str, seed: int,
-             index: int) -> Problem:
+def _problem(
+    compiled: CompiledSpec, st: State, answer: Answer, prompt: str, seed: int, index: int
+) -> Problem:
     """The row: certificate, features, difficulty and provenance."""
     spec = compiled.spec
     leaves = [leaf for f in st.families.values() for leaf in f.leaves.values()]
-    cert = certificate.build([d for leaf in leaves for d in leaf.declarations()],
-                             st.assertions + [c.holds for c in st.clues],
-                             answer.kind, answer.text, answer.definitions, answer.data)
+    cert = certificate.build(
+        [d for leaf in leaves for d in leaf.declarations()],
+        st.assertions + [c.holds for c in st.clues],
+        answer.kind,
+        answer.text,
+        answer.definitions,
+        answer.data,
+    )
     raw = st.solver.statistics()
-    stats = {k: int(raw.get_key_value(k)) for k in ("conflicts", "decisions", "propagations")
-             if k in raw.keys()}
+    stats = {
+        k: int(raw.get_key_value(k))
+        for k in ("conflicts", "decisions", "propagations")
+        if k in raw.keys()
+    }
     sizes = [leaf.domain_size() for leaf in leaves]
     space = sum(math.log10(s) for s in sizes if math.isfinite(s) and s > 1)
     difficulty, parts = difficulty_of(st, st.params, stats)
-    features = {"clues": len(st.clues), "facts": len(st.fact_texts),
-                "solver_checks": st.checks, "unknowns": len(leaves),
-                "search_space_log10": round(space, 3), **stats, **parts}
-    meta = {"spec": spec.name, "spec_hash": compiled.hash, "spec_version": spec.version,
-            "level": st.level, "seed": seed, "index": index, "strategy": spec.strategy,
-            "query": spec.query.kind, "parameters": jsonable(st.params),
-            "generator": {"veriforge": GENERATOR_VERSION, "z3": z3.get_version_string()},
-            "rlimit": spec.solver.rlimit}
+    features = {
+        "clues": len(st.clues),
+        "facts": len(st.fact_texts),
+        "solver_checks": st.checks,
+        "unknowns": len(leaves),
+        "search_space_log10": round(space, 3),
+        **stats,
+        **parts,
+    }
+    meta = {
+        "spec": spec.name,
+        "spec_hash": compiled.hash,
+        "spec_version": spec.version,
+        "level": st.level,
+        "seed": seed,
+        "index": index,
+        "strategy": spec.strategy,
+        "query": spec.query.kind,
+        "parameters": jsonable(st.params),
+        "generator": {"veriforge": GENERATOR_VERSION, "z3": z3.get_version_string()},
+        "rlimit": spec.solver.rlimit,
+    }
     return Problem(
         id=content_id(spec.name, compiled.hash, st.level, seed, index, prompt, answer.text),
-        source=spec.name, category=spec.category, prompt=prompt, answer=answer.text,
-        answer_type=answer.answer_type, grader=answer.grader, certificate=cert,
-        difficulty=difficulty, features=features, meta=meta,
-        lineage={"operator": "generate", "parents": []})
+        source=spec.name,
+        category=spec.category,
+        prompt=prompt,
+        answer=answer.text,
+        answer_type=answer.answer_type,
+        grader=answer.grader,
+        certificate=cert,
+        difficulty=difficulty,
+        features=features,
+        meta=meta,
+        lineage={"operator": "generate", "parents": []},
+    )

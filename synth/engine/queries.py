@@ -41,8 +41,7 @@ def value_type(value: Any) -> str:
     return "text"
 
 
-def format_assignment(st: State, names: list[str], solution: Solution,
-                       fmt: str) -> str:
+def format_assignment(st: State, names: list[str], solution: Solution, fmt: str) -> str:
     if fmt == "grid":
         (name,) = names
         fam = st.families[name]
@@ -53,16 +52,25 @@ def format_assignment(st: State, names: list[str], solution: Solution,
     if fmt == "list":
         return ", ".join(answer_text(solution[n][k]) for n in names for k in st.families[n].leaves)
     if fmt == "set":
-        chosen = [str(k[0]) if len(k) == 1 else str(k) for n in names
-                  for k in st.families[n].leaves if solution[n][k] is True]
+        chosen = [
+            str(k[0]) if len(k) == 1 else str(k)
+            for n in names
+            for k in st.families[n].leaves
+            if solution[n][k] is True
+        ]
         return ", ".join(chosen) if chosen else "none"
-    return canonical_json({leaf_label: jsonable(solution[n][k]) for n in names
-                           for k, leaf_label in ((k, l.label) for k, l in
-                                                 st.families[n].leaves.items())})
+    return canonical_json(
+        {
+            leaf_label: jsonable(solution[n][k])
+            for n in names
+            for k, leaf_label in ((k, l.label) for k, l in st.families[n].leaves.items())
+        }
+    )
 
 
-def answer_unique(st: State, query_let: dict[str, Any],
-                   solution: Solution) -> tuple[Answer, z3.BoolRef]:
+def answer_unique(
+    st: State, query_let: dict[str, Any], solution: Solution
+) -> tuple[Answer, z3.BoolRef]:
     """Answer of a value/yesno/which/assignment query under `solution`, and its formula."""
     q = st.spec.query
     env_c = st.concrete_env(solution, query_let)
@@ -70,15 +78,20 @@ def answer_unique(st: State, query_let: dict[str, Any],
     if q.kind in ("value", "yesno"):
         value = evaluate(q.ask, env_c)
         term = compile_expr(q.ask, env_s, st.ctx)
-        holds = sym.compare("==", term, value, st.ctx) if q.kind == "value" else (
-            sym.to_bool(term, st.ctx) if value else sym.negate(term, st.ctx))
+        holds = (
+            sym.compare("==", term, value, st.ctx)
+            if q.kind == "value"
+            else (sym.to_bool(term, st.ctx) if value else sym.negate(term, st.ctx))
+        )
         holds = z3.BoolVal(holds, st.ctx) if isinstance(holds, bool) else holds
         if q.render is not None:
             text = answer_text(evaluate(q.render, {**env_c, "value": value}))
             answer_type = "text"
         else:
-            text, answer_type = answer_text(value), ("boolean" if q.kind == "yesno" else
-                                              value_type(value))
+            text, answer_type = (
+                answer_text(value),
+                ("boolean" if q.kind == "yesno" else value_type(value)),
+            )
         grader = {"kind": answer_type}
         if answer_type == "boolean":
             grader["true"], grader["false"] = "yes", "no"
@@ -87,16 +100,18 @@ def answer_unique(st: State, query_let: dict[str, Any],
         candidates = evaluate(q.among, env_c)
         truths = [c for c in candidates if evaluate(q.holds, {**env_c, "x": c}) is True]
         if len(truths) != 1:
-            raise Reject("which: not exactly one candidate",
-                         f"{len(truths)} candidates satisfy the question")
+            raise Reject(
+                "which: not exactly one candidate", f"{len(truths)} candidates satisfy the question"
+            )
         parts = []
         for c in candidates:
             h = compile_bool(q.holds, {**env_s, "x": c}, st.ctx)
             parts.append(h if c == truths[0] else mk_not(h, st.ctx))
         holds = mk_and(parts, st.ctx)
         grader = {"kind": "text", "options": [answer_text(c) for c in candidates]}
-        return Answer(answer_text(truths[0]), "text", "unique", {"answer_holds": holds},
-                       grader=grader), holds
+        return Answer(
+            answer_text(truths[0]), "text", "unique", {"answer_holds": holds}, grader=grader
+        ), holds
     # assignment
     holds = assignment_formula(st, q.over, solution)
     text = format_assignment(st, q.over, solution, q.format)
@@ -152,8 +167,9 @@ def optimum_answer(st: State, query_let: dict[str, Any]) -> Answer:
     if not (z3.is_int_value(best) or z3.is_rational_value(best)):
         raise Reject("unbounded objective", str(handle.value()))
     model = opt.model()
-    solution = {n: {k: leaf.decode(model) for k, leaf in f.leaves.items()}
-                for n, f in st.families.items()}
+    solution = {
+        n: {k: leaf.decode(model) for k, leaf in f.leaves.items()} for n, f in st.families.items()
+    }
     # no strictly better solution (Optimize's answer is re-proved by the plain solver)
     better = objective > best if q.maximize is not None else objective < best
     if st.check(st.guards() + [better], "optimality") != z3.unsat:
@@ -163,21 +179,32 @@ def optimum_answer(st: State, query_let: dict[str, Any]) -> Answer:
         holds = assignment_formula(st, q.over, solution)
         text = format_assignment(st, q.over, solution, q.format)
         answer_type = "assignment"
-        grader = {"kind": "assignment", "format": q.format,
-                  "variables": [leaf.label for leaf in st.leaves(q.over)]}
+        grader = {
+            "kind": "assignment",
+            "format": q.format,
+            "variables": [leaf.label for leaf in st.leaves(q.over)],
+        }
         if st.check(st.guards() + [at_best, z3.Not(holds)], "unique optimum") != z3.unsat:
             raise Reject("optimum not unique", "several assignments reach the optimum")
     else:
         holds = at_best
-        value = best.as_long() if z3.is_int_value(best) else Fraction(
-            best.numerator_as_long(), best.denominator_as_long())
+        value = (
+            best.as_long()
+            if z3.is_int_value(best)
+            else Fraction(best.numerator_as_long(), best.denominator_as_long())
+        )
         value = int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
         text, answer_type = str(value), value_type(value)
         grader = {"kind": answer_type}
     data = {"sense": "max" if q.maximize is not None else "min"}
-    return Answer(text, answer_type, "optimum",
-                   {"answer_holds": holds, "objective": objective, "optimum": best},
-                   data=data, grader=grader)
+    return Answer(
+        text,
+        answer_type,
+        "optimum",
+        {"answer_holds": holds, "objective": objective, "optimum": best},
+        data=data,
+        grader=grader,
+    )
 
 
 def choice_answer(st: State, query_let: dict[str, Any]) -> Answer:
@@ -224,5 +251,6 @@ def choice_answer(st: State, query_let: dict[str, Any]) -> Answer:
     answer_type = "choice" if options.select == "one" else "multi_choice"
     data = {"letters": list(letters), "semantics": options.semantics, "select": options.select}
     grader = {"kind": answer_type, "options": {letter: t for letter, t in listed}}
-    return Answer(answer, answer_type, "choice", definitions, data=data, grader=grader,
-                   options=listed)
+    return Answer(
+        answer, answer_type, "choice", definitions, data=data, grader=grader, options=listed
+    )

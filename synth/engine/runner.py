@@ -62,8 +62,9 @@ class JobResult:
     seconds: float = 0.0
 
 
-def make_jobs(specs: list[tuple[str, str]], n: int, seed: int,
-              levels: list[str] | None) -> list[Job]:
+def make_jobs(
+    specs: list[tuple[str, str]], n: int, seed: int, levels: list[str] | None
+) -> list[Job]:
     """One job per (spec, level). `specs` holds (file, text); `levels` None = default level."""
     jobs = []
     for file, text in specs:
@@ -73,13 +74,15 @@ def make_jobs(specs: list[tuple[str, str]], n: int, seed: int,
             wanted = list(spec.levels) or ["default"]
         for level in wanted:
             if spec.levels and level not in spec.levels:
-                raise GenerationError(f"{file}: level {level!r} is not defined (levels: "
-                                      f"{', '.join(spec.levels)})")
+                raise GenerationError(
+                    f"{file}: level {level!r} is not defined (levels: {', '.join(spec.levels)})"
+                )
             jobs.append(Job(file, text, spec, spec_hash, level, seed, n))
     return jobs
 
 
 # -- workers -----------------------------------------------------------------------------
+
 
 def _start_method() -> Any:
     """fork on Linux (workers start in milliseconds; the parent holds no z3 context and no
@@ -94,6 +97,7 @@ _WORKER_SPECS: dict[str, Any] = {}
 
 def _worker_init(texts: dict[str, tuple[str, str]]) -> None:
     import os as _os
+
     _os.environ.setdefault("OMP_NUM_THREADS", "1")
     for key, (file, text) in texts.items():
         spec, spec_hash = load_spec_text(text, file)
@@ -106,6 +110,7 @@ def _worker_run(task: tuple[str, str, int, int]) -> Outcome:
 
 
 # -- logs --------------------------------------------------------------------------------
+
 
 def _read_log(path: Path) -> list[dict[str, Any]]:
     """Complete lines of a job log; a torn last line (killed mid-write) is cut off."""
@@ -123,28 +128,37 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
 
 
 def _check_state(work: Path, jobs: list[Job], resume: bool) -> None:
-    state = {"jobs": [{"key": j.key, "file": j.file, "seed": j.seed, "n": j.n} for j in jobs],
-             "generator": GENERATOR_VERSION}
+    state = {
+        "jobs": [{"key": j.key, "file": j.file, "seed": j.seed, "n": j.n} for j in jobs],
+        "generator": GENERATOR_VERSION,
+    }
     path = work / STATE_FILE
     if path.exists():
         if not resume:
             raise GenerationError(
                 f"{work} holds an interrupted run; rerun with --resume to continue it, or "
-                f"delete {work} to start over")
+                f"delete {work} to start over"
+            )
         old = json.loads(path.read_text())
         old_keys = [(j["key"], j["seed"]) for j in old["jobs"]]
         new_keys = [(j.key, j.seed) for j in jobs]
         if old_keys != new_keys:
             raise GenerationError(
-                f"{work} was started with different specs, levels or seed; delete it to start "
-                "over")
+                f"{work} was started with different specs, levels or seed; delete it to start over"
+            )
     work.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=1))
 
 
-def run_jobs(jobs: list[Job], work: Path, *, workers: int = 1, resume: bool = False,
-             on_progress: Callable[[Job, int, int], None] | None = None,
-             max_attempts: Callable[[int], int] = lambda n: max(200, 40 * n)) -> list[JobResult]:
+def run_jobs(
+    jobs: list[Job],
+    work: Path,
+    *,
+    workers: int = 1,
+    resume: bool = False,
+    on_progress: Callable[[Job, int, int], None] | None = None,
+    max_attempts: Callable[[int], int] = lambda n: max(200, 40 * n),
+) -> list[JobResult]:
     """Run every job to N accepted rows, logging outcomes under `work`."""
     _check_state(work, jobs, resume)
     texts = {j.key: (j.file, j.text) for j in jobs}
@@ -161,9 +175,14 @@ def run_jobs(jobs: list[Job], work: Path, *, workers: int = 1, resume: bool = Fa
             pool.join()
 
 
-def _run_job(job: Job, work: Path, pool: Any, workers: int,
-             on_progress: Callable[[Job, int, int], None] | None,
-             max_attempts: Callable[[int], int]) -> JobResult:
+def _run_job(
+    job: Job,
+    work: Path,
+    pool: Any,
+    workers: int,
+    on_progress: Callable[[Job, int, int], None] | None,
+    max_attempts: Callable[[int], int],
+) -> JobResult:
     log_path = work / f"{job.key}.jsonl"
     result = JobResult(job)
     entries = _read_log(log_path)
@@ -184,8 +203,9 @@ def _run_job(job: Job, work: Path, pool: Any, workers: int,
             missing = job.n - len(result.rows)
             rate = max(0.05, len(result.rows) / result.attempted) if result.attempted else 1.0
             cap = limit if result.rows else FUTILE
-            batch = min(cap - result.attempted,
-                        max(workers * 2, int(missing / rate * 1.1) + workers))
+            batch = min(
+                cap - result.attempted, max(workers * 2, int(missing / rate * 1.1) + workers)
+            )
             indices = range(next_index, next_index + batch)
             for outcome in _outcomes(job, indices, pool):
                 entry = {"index": outcome.index}
@@ -208,11 +228,15 @@ def _run_job(job: Job, work: Path, pool: Any, workers: int,
     if len(result.rows) < job.n:
         reasons = ", ".join(f"{r} ({c})" for r, c in result.rejected.most_common(4))
         example = next(iter(result.examples.values()), "")
-        hint = "the spec never yields a verified instance" if not result.rows else \
-            f"only {len(result.rows)} of {job.n} accepted"
+        hint = (
+            "the spec never yields a verified instance"
+            if not result.rows
+            else f"only {len(result.rows)} of {job.n} accepted"
+        )
         raise GenerationError(
             f"{job.file} [{job.level}]: {hint} after {result.attempted} attempts; "
-            f"rejections: {reasons}" + (f"; e.g. {example}" if example else ""))
+            f"rejections: {reasons}" + (f"; e.g. {example}" if example else "")
+        )
     return result
 
 
@@ -246,14 +270,23 @@ def manifest(results: list[JobResult], seed: int, name: str) -> dict[str, Any]:
         "seed": seed,
         "license": licenses[0] if len(licenses) == 1 else "other",
         "generator": {"veriforge": GENERATOR_VERSION, "z3": z3.get_version_string()},
-        "specs": [{
-            "name": r.job.spec.name, "file": os.path.basename(r.job.file),
-            "hash": r.job.hash, "version": r.job.spec.version, "level": r.job.level,
-            "category": r.job.spec.category, "seed": r.job.seed, "requested": r.job.n,
-            "accepted": len(r.rows), "attempted": r.attempted,
-            "rejected": dict(sorted(r.rejected.items())),
-            "seconds": round(r.seconds, 3),
-        } for r in results],
+        "specs": [
+            {
+                "name": r.job.spec.name,
+                "file": os.path.basename(r.job.file),
+                "hash": r.job.hash,
+                "version": r.job.spec.version,
+                "level": r.job.level,
+                "category": r.job.spec.category,
+                "seed": r.job.seed,
+                "requested": r.job.n,
+                "accepted": len(r.rows),
+                "attempted": r.attempted,
+                "rejected": dict(sorted(r.rejected.items())),
+                "seconds": round(r.seconds, 3),
+            }
+            for r in results
+        ],
     }
 
 

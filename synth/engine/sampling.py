@@ -33,8 +33,11 @@ def sample_param(definition: Any, env: dict[str, Any], rng: random.Random) -> An
         return options[rng.randrange(len(options))]
     if definition.sample is not None:
         source = definition.sample
-        pool = wordlists.words(source) if source in wordlists.available() else evaluate(
-            source, env, rng)
+        pool = (
+            wordlists.words(source)
+            if source in wordlists.available()
+            else evaluate(source, env, rng)
+        )
         k = evaluate(definition.k if definition.k is not None else 1, env, rng)
         if not isinstance(k, int) or not 0 <= k <= len(pool):
             raise ValueError(f"cannot sample {k} items from {len(pool)}")
@@ -70,8 +73,9 @@ def pick_text(texts: Any, rng: random.Random) -> str:
     return texts[rng.randrange(len(texts))]
 
 
-def evaluate_lets(lets: Mapping[str, Any], env: dict[str, Any], rng: random.Random,
-         when: Any = None) -> dict[str, Any] | None:
+def evaluate_lets(
+    lets: Mapping[str, Any], env: dict[str, Any], rng: random.Random, when: Any = None
+) -> dict[str, Any] | None:
     """Evaluate picks in order; `when` is tested as soon as the names it reads are bound,
     so a later pick never runs on a candidate the guard already ruled out (returns None)."""
     values: dict[str, Any] = {}

@@ -83,12 +83,15 @@ class State:
     # (for picks and checks). The bases are built once per instance and per solution.
     def symbolic_env(self, extra: Mapping[str, Any] = ()) -> dict[str, Any]:
         if self._symbolic_base is None:
-            self._symbolic_base = {**self.params,
-                                   **{n: f.symbolic() for n, f in self.families.items()}}
+            self._symbolic_base = {
+                **self.params,
+                **{n: f.symbolic() for n, f in self.families.items()},
+            }
         return {**self._symbolic_base, **(extra or {})}
 
-    def concrete_env(self, solution: Solution | None,
-                     extra: Mapping[str, Any] = ()) -> dict[str, Any]:
+    def concrete_env(
+        self, solution: Solution | None, extra: Mapping[str, Any] = ()
+    ) -> dict[str, Any]:
         if solution is None:
             return {**self.params, **(extra or {})}
         if self._concrete_base is None or self._concrete_base[0] is not solution:

@@ -90,8 +90,9 @@ class UnknownFamily:
             if self.arity == 0:
                 self._symbolic = self.leaves[()].symbolic()
             else:
-                self._symbolic = Family(self.name, {k: leaf.symbolic() for k, leaf in
-                                                    self.leaves.items()}, self.arity)
+                self._symbolic = Family(
+                    self.name, {k: leaf.symbolic() for k, leaf in self.leaves.items()}, self.arity
+                )
         return self._symbolic
 
     def concrete(self, values: Mapping[tuple, Any]) -> Any:
@@ -104,8 +105,13 @@ def _label(name: str, key: tuple) -> str:
     return name + "".join(f"[{k}]" for k in key)
 
 
-def declare(name: str, unknown: Unknown, params: Mapping[str, Any], ctx: z3.Context,
-            assertions: list[z3.BoolRef]) -> UnknownFamily:
+def declare(
+    name: str,
+    unknown: Unknown,
+    params: Mapping[str, Any],
+    ctx: z3.Context,
+    assertions: list[z3.BoolRef],
+) -> UnknownFamily:
     """Create the variables of one unknown family; domain constraints go to `assertions`."""
     domains = []
     for index_name, expr in unknown.index.items():

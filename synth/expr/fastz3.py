@@ -47,8 +47,9 @@ def mk_bool(name: str, ctx: z3.Context) -> z3.BoolRef:
     return z3.BoolRef(z3core.Z3_mk_const(ref, symbol, z3core.Z3_mk_bool_sort(ref)), ctx)
 
 
-def mk_pb(kind: str, args: Sequence[z3.BoolRef], coeffs: Sequence[int], k: int,
-          ctx: z3.Context) -> z3.BoolRef:
+def mk_pb(
+    kind: str, args: Sequence[z3.BoolRef], coeffs: Sequence[int], k: int, ctx: z3.Context
+) -> z3.BoolRef:
     """sum(coeffs * args) <kind> k with kind in {'==', '<=', '>='}."""
     n = len(args)
     arr = _array(args)
@@ -67,6 +68,7 @@ _RESULTS = {1: z3.sat, -1: z3.unsat, 0: z3.unknown}
 def check(solver: z3.Solver, assumptions: Sequence[z3.BoolRef]) -> z3.CheckSatResult:
     """`solver.check(*assumptions)` without the per-argument Python coercion."""
     ctx = solver.ctx
-    code = z3core.Z3_solver_check_assumptions(ctx.ref(), solver.solver, len(assumptions),
-                                               _array(assumptions))
+    code = z3core.Z3_solver_check_assumptions(
+        ctx.ref(), solver.solver, len(assumptions), _array(assumptions)
+    )
     return _RESULTS[code]

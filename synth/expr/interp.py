@@ -18,17 +18,24 @@ from synth.expr import symbolic as sym
 from synth.expr.concrete import BASE_FUNCTIONS, NoCandidates, normalise, random_functions
 from synth.expr.parse import SOLVER_FUNCTIONS, EmptyPickError, Expr, ExprError, parse
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-           ast.Mod: "%", ast.Pow: "**"}
-_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
-           ast.GtE: ">="}
+_BINOPS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
 class Family:
     """An indexed family of values (`seat[p]`, `cell[r][c]`): concrete or symbolic leaves."""
 
-    def __init__(self, name: str, leaves: Mapping[tuple, Any], arity: int,
-                 prefix: tuple = ()) -> None:
+    def __init__(
+        self, name: str, leaves: Mapping[tuple, Any], arity: int, prefix: tuple = ()
+    ) -> None:
         self.name = name
         self.leaves = leaves
         self.arity = arity
@@ -40,8 +47,9 @@ class Family:
             try:
                 return self.leaves[key]
             except KeyError:
-                raise KeyError(f"{self.name}{''.join(f'[{k!r}]' for k in key)} does not exist"
-                               ) from None
+                raise KeyError(
+                    f"{self.name}{''.join(f'[{k!r}]' for k in key)} does not exist"
+                ) from None
         return Family(self.name, self.leaves, self.arity, key)
 
     def __repr__(self) -> str:
@@ -110,6 +118,7 @@ class _Compiler:
             if name in rt.functions or name in SOLVER_FUNCTIONS:
                 raise fail(node, f"{name!r} is a function; call it as {name}(...)")
             raise fail(node, f"unknown name {name!r}; known names: {', '.join(sorted(env))}")
+
         return run
 
     def c_BinOp(self, node: ast.BinOp) -> Code:
@@ -137,17 +146,20 @@ class _Compiler:
                     return normalise(Fraction(a) / Fraction(b))
                 return normalise(fn(a, b))
             return sym.arith(op, a, b, rt.ctx)
+
         return run
 
     def c_UnaryOp(self, node: ast.UnaryOp) -> Code:
         operand = self.compile(node.operand)
         if isinstance(node.op, ast.Not):
-            return lambda rt, env: (not v) if _concrete(rt, v := operand(rt, env)) else \
-                sym.negate(v, rt.ctx)
+            return lambda rt, env: (
+                (not v) if _concrete(rt, v := operand(rt, env)) else sym.negate(v, rt.ctx)
+            )
         if isinstance(node.op, ast.UAdd):
             return operand
-        return lambda rt, env: -v if _concrete(rt, v := operand(rt, env)) else \
-            sym.arith("-", 0, v, rt.ctx)
+        return lambda rt, env: (
+            -v if _concrete(rt, v := operand(rt, env)) else sym.arith("-", 0, v, rt.ctx)
+        )
 
     def c_BoolOp(self, node: ast.BoolOp) -> Code:
         is_and = isinstance(node.op, ast.And)
@@ -167,6 +179,7 @@ class _Compiler:
             if not values:
                 return is_and
             return sym.conj(values, rt.ctx) if is_and else sym.disj(values, rt.ctx)
+
         return run
 
     def c_Compare(self, node: ast.Compare) -> Code:
@@ -186,6 +199,7 @@ class _Compiler:
             if _concrete(rt, *results):
                 return all(results)
             return sym.conj(results, rt.ctx)
+
         return run
 
     def _compare(self, rt: Runtime, op_node: ast.cmpop, a: Any, b: Any, node: ast.AST) -> Any:
@@ -204,8 +218,9 @@ class _Compiler:
             try:
                 return sym.COMPARE[op](a, b)
             except TypeError:
-                raise self.fail(node, f"cannot compare {type(a).__name__} with "
-                                      f"{type(b).__name__} using '{op}'") from None
+                raise self.fail(
+                    node, f"cannot compare {type(a).__name__} with {type(b).__name__} using '{op}'"
+                ) from None
         return sym.compare(op, a, b, rt.ctx)
 
     def c_IfExp(self, node: ast.IfExp) -> Code:
@@ -216,6 +231,7 @@ class _Compiler:
             if _concrete(rt, cond):
                 return body(rt, env) if cond else orelse(rt, env)
             return sym.ite(cond, body(rt, env), orelse(rt, env), rt.ctx)
+
         return run
 
     def c_Tuple(self, node: ast.Tuple) -> Code:
@@ -230,14 +246,17 @@ class _Compiler:
         value_code = self.compile(node.value)
         fail = self.fail
         if isinstance(node.slice, ast.Slice):
-            bounds = [None if p is None else self.compile(p)
-                      for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+            bounds = [
+                None if p is None else self.compile(p)
+                for p in (node.slice.lower, node.slice.upper, node.slice.step)
+            ]
 
             def run_slice(rt: Runtime, env: dict) -> Any:
                 value = value_code(rt, env)
                 if not isinstance(value, (list, tuple, str)):
                     raise fail(node, "only known lists can be sliced")
                 return value[slice(*[None if b is None else b(rt, env) for b in bounds])]
+
             return run_slice
         index_code = self.compile(node.slice)
 
@@ -257,6 +276,7 @@ class _Compiler:
                     raise fail(node, f"list index must be an integer, not {index!r}")
                 return value[index]
             raise fail(node, f"a {type(value).__name__} value cannot be indexed")
+
         return run
 
     def c_ListComp(self, node: ast.ListComp) -> Code:
@@ -264,10 +284,16 @@ class _Compiler:
         gens = []
         for gen in node.generators:
             target = gen.target
-            names = [target.id] if isinstance(target, ast.Name) else \
-                [t.id for t in target.elts]  # type: ignore[attr-defined]
-            gens.append((self.compile(gen.iter), names, isinstance(target, ast.Name),
-                         [(self.compile(c), c) for c in gen.ifs], gen.iter))
+            names = [target.id] if isinstance(target, ast.Name) else [t.id for t in target.elts]  # type: ignore[attr-defined]
+            gens.append(
+                (
+                    self.compile(gen.iter),
+                    names,
+                    isinstance(target, ast.Name),
+                    [(self.compile(c), c) for c in gen.ifs],
+                    gen.iter,
+                )
+            )
         fail = self.fail
 
         def run(rt: Runtime, env: dict) -> list:
@@ -288,22 +314,29 @@ class _Compiler:
                     else:
                         values = list(item)
                         if len(values) != len(names):
-                            raise fail(iter_node, f"cannot unpack {len(values)} values into "
-                                                  f"{len(names)} names")
+                            raise fail(
+                                iter_node,
+                                f"cannot unpack {len(values)} values into {len(names)} names",
+                            )
                         local.update(zip(names, values))
                     keep = True
                     for cond_code, cond_node in conds:
                         cond = cond_code(rt, local)
                         if not _concrete(rt, cond):
-                            raise fail(cond_node, "a comprehension filter must not depend "
-                                                  "on unknowns; use ite(...) instead")
+                            raise fail(
+                                cond_node,
+                                "a comprehension filter must not depend "
+                                "on unknowns; use ite(...) instead",
+                            )
                         if not cond:
                             keep = False
                             break
                     if keep:
                         rec(i + 1)
+
             rec(0)
             return out
+
         return run
 
     c_GeneratorExp = c_ListComp
@@ -314,18 +347,19 @@ class _Compiler:
         fail = self.fail
         if name in SOLVER_FUNCTIONS:
             solver_function = self._solver_function
-            return lambda rt, env: solver_function(rt, name, [a(rt, env) for a in args_code],
-                                                   node)
+            return lambda rt, env: solver_function(rt, name, [a(rt, env) for a in args_code], node)
 
         def run(rt: Runtime, env: dict) -> Any:
             args = [a(rt, env) for a in args_code]
             fn = rt.functions.get(name)
             if fn is None:
-                raise fail(node, f"{name}() is only available while sampling parameters and "
-                                 "clue picks")
+                raise fail(
+                    node, f"{name}() is only available while sampling parameters and clue picks"
+                )
             if not _concrete(rt, *args):
                 raise fail(node, f"{name}() needs known values, not unknowns")
             return normalise(fn(*args))
+
         return run
 
     def _solver_function(self, rt: Runtime, name: str, args: list[Any], node: ast.Call) -> Any:
@@ -357,14 +391,23 @@ class _Compiler:
         if name == "abs":
             return abs(args[0]) if concrete else sym.absolute(args[0], ctx)
         if name == "implies":
-            return ((not args[0]) or bool(args[1])) if concrete else sym.disj(
-                [sym.negate(args[0], ctx), args[1]], ctx)
+            return (
+                ((not args[0]) or bool(args[1]))
+                if concrete
+                else sym.disj([sym.negate(args[0], ctx), args[1]], ctx)
+            )
         if name == "iff":
-            return bool(args[0]) == bool(args[1]) if concrete else sym.compare(
-                "==", sym.to_bool(args[0], ctx), sym.to_bool(args[1], ctx), ctx)
+            return (
+                bool(args[0]) == bool(args[1])
+                if concrete
+                else sym.compare("==", sym.to_bool(args[0], ctx), sym.to_bool(args[1], ctx), ctx)
+            )
         if name == "xor":
-            return bool(args[0]) != bool(args[1]) if concrete else sym.compare(
-                "!=", sym.to_bool(args[0], ctx), sym.to_bool(args[1], ctx), ctx)
+            return (
+                bool(args[0]) != bool(args[1])
+                if concrete
+                else sym.compare("!=", sym.to_bool(args[0], ctx), sym.to_bool(args[1], ctx), ctx)
+            )
         if _concrete(rt, args[0]):
             return args[1] if args[0] else args[2]
         return sym.ite(args[0], args[1], args[2], ctx)
@@ -383,8 +426,9 @@ def _code(expr: Expr) -> Code:
     return code
 
 
-def _run(expr: Expr, names: Mapping[str, Any], ctx: z3.Context | None,
-         rng: random.Random | None) -> Any:
+def _run(
+    expr: Expr, names: Mapping[str, Any], ctx: z3.Context | None, rng: random.Random | None
+) -> Any:
     rt = Runtime(ctx, rng, expr.text)
     env = names if isinstance(names, dict) else dict(names)
     try:
@@ -393,8 +437,16 @@ def _run(expr: Expr, names: Mapping[str, Any], ctx: z3.Context | None,
         raise
     except NoCandidates as error:
         raise EmptyPickError(str(error), expr.text) from None
-    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
-            z3.Z3Exception, RecursionError, OverflowError) as error:
+    except (
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        ZeroDivisionError,
+        z3.Z3Exception,
+        RecursionError,
+        OverflowError,
+    ) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         raise ExprError(f"{type(error).__name__}: {message}", expr.text) from None
 
@@ -411,8 +463,9 @@ def compile_expr(expr: Expr | str, names: Mapping[str, Any], ctx: z3.Context) ->
     return _run(expr, names, ctx, None)
 
 
-def compile_condition(expr: Expr | str, names: Mapping[str, Any],
-                      ctx: z3.Context) -> bool | z3.BoolRef:
+def compile_condition(
+    expr: Expr | str, names: Mapping[str, Any], ctx: z3.Context
+) -> bool | z3.BoolRef:
     """Compile a constraint: a Python bool when it does not depend on unknowns."""
     expr = expr if isinstance(expr, Expr) else parse(expr)
     value = compile_expr(expr, names, ctx)

@@ -14,16 +14,47 @@ from functools import lru_cache
 # Functions usable anywhere (concrete evaluation and solver compilation).
 SOLVER_FUNCTIONS = frozenset(
     {
-        "sum", "count", "distinct", "all", "any", "abs", "min", "max", "implies", "ite",
-        "iff", "xor",
+        "sum",
+        "count",
+        "distinct",
+        "all",
+        "any",
+        "abs",
+        "min",
+        "max",
+        "implies",
+        "ite",
+        "iff",
+        "xor",
     }
 )
 # Functions over concrete values only (parameters, picks, rendering helpers).
 CONCRETE_FUNCTIONS = frozenset(
     {
-        "range", "len", "sorted", "list", "reversed", "zip", "enumerate", "str", "int",
-        "rational", "index", "words", "randint", "choice", "sample", "shuffle", "gcd",
-        "ordinal", "join", "set", "product", "round", "digits", "number_word",
+        "range",
+        "len",
+        "sorted",
+        "list",
+        "reversed",
+        "zip",
+        "enumerate",
+        "str",
+        "int",
+        "rational",
+        "index",
+        "words",
+        "randint",
+        "choice",
+        "sample",
+        "shuffle",
+        "gcd",
+        "ordinal",
+        "join",
+        "set",
+        "product",
+        "round",
+        "digits",
+        "number_word",
     }
 )
 FUNCTIONS = SOLVER_FUNCTIONS | CONCRETE_FUNCTIONS
@@ -32,12 +63,44 @@ MAX_LENGTH = 2000
 MAX_DEPTH = 60
 
 _ALLOWED_NODES = (
-    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.BoolOp,
-    ast.Compare, ast.IfExp, ast.Call, ast.Subscript, ast.Tuple, ast.List, ast.Slice,
-    ast.ListComp, ast.GeneratorExp, ast.comprehension, ast.Store,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
-    ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or,
-    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.Subscript,
+    ast.Tuple,
+    ast.List,
+    ast.Slice,
+    ast.ListComp,
+    ast.GeneratorExp,
+    ast.comprehension,
+    ast.Store,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.And,
+    ast.Or,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
 )
 
 _FRIENDLY = {
@@ -95,20 +158,24 @@ def _check(node: ast.AST, text: str, depth: int = 0) -> None:
         what = _FRIENDLY.get(type(node), type(node).__name__)
         raise ExprError(f"{what} is not allowed in expressions", text, _col(node))
     if isinstance(node, ast.Name) and node.id.startswith("_"):
-        raise ExprError(f"name {node.id!r} is not allowed (names may not start with '_')",
-                        text, _col(node))
+        raise ExprError(
+            f"name {node.id!r} is not allowed (names may not start with '_')", text, _col(node)
+        )
     if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool)):
         raise ExprError(f"constant {node.value!r} is not allowed", text, _col(node))
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
         raise ExprError("strings containing '__' are not allowed", text, _col(node))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
-            raise ExprError("only calls of built-in functions by name are allowed", text,
-                            _col(node))
+            raise ExprError(
+                "only calls of built-in functions by name are allowed", text, _col(node)
+            )
         if node.func.id not in FUNCTIONS:
             raise ExprError(
                 f"unknown function {node.func.id!r}; allowed: {', '.join(sorted(FUNCTIONS))}",
-                text, _col(node))
+                text,
+                _col(node),
+            )
         if node.keywords:
             raise ExprError("keyword arguments are not allowed", text, _col(node))
     if isinstance(node, ast.comprehension):
@@ -120,8 +187,11 @@ def _check(node: ast.AST, text: str, depth: int = 0) -> None:
                 raise ExprError("comprehension targets must be names", text, _col(target))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         exponent = node.right
-        if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int)
-                and 0 <= exponent.value <= 8):
+        if not (
+            isinstance(exponent, ast.Constant)
+            and isinstance(exponent.value, int)
+            and 0 <= exponent.value <= 8
+        ):
             raise ExprError("'**' needs a literal exponent between 0 and 8", text, _col(node))
     for child in ast.iter_child_nodes(node):
         _check(child, text, depth + 1)

@@ -179,7 +179,7 @@ def arith(op: str, a: Any, b: Any, ctx: z3.Context) -> Any:
     if op == "//":
         return ta / tb
     if op == "**":
-        return ta ** tb
+        return ta**tb
     return fn(ta, tb)
 
 
@@ -230,11 +230,13 @@ def compare(op: str, a: Any, b: Any, ctx: z3.Context) -> Any:
             right: dict[Any, list[Cond]] = {}
             for c2, v2 in cb.pairs:
                 right.setdefault((type(v2).__name__, v2), []).append(c2)
-            hits = [_and(c1, _or(right[key], ctx), ctx)
-                    for c1, v1 in ca.pairs if (key := (type(v1).__name__, v1)) in right]
+            hits = [
+                _and(c1, _or(right[key], ctx), ctx)
+                for c1, v1 in ca.pairs
+                if (key := (type(v1).__name__, v1)) in right
+            ]
         else:
-            hits = [_and(c1, c2, ctx) for c1, v1 in ca.pairs for c2, v2 in cb.pairs
-                    if fn(v1, v2)]
+            hits = [_and(c1, c2, ctx) for c1, v1 in ca.pairs for c2, v2 in cb.pairs if fn(v1, v2)]
         eq = False if not hits else _or(hits, ctx)
         if op == "!=":
             return (not eq) if isinstance(eq, bool) else mk_not(eq, ctx)
@@ -338,11 +340,15 @@ def distinct(values: list[Any], ctx: z3.Context) -> Any:
                 constraints += [mk_not(x, ctx) for x in conds if x is not True]
             elif len(conds) > 1:
                 constraints.append(mk_atmost(conds, 1, ctx))
-        if (len(by_value) == len(values) and all(len(c.pairs) == len(values) for c in cases)  # type: ignore[union-attr]
-                and not any(x is True for conds in by_value.values() for x in conds)):
+        if (
+            len(by_value) == len(values)
+            and all(len(c.pairs) == len(values) for c in cases)  # type: ignore[union-attr]
+            and not any(x is True for conds in by_value.values() for x in conds)
+        ):
             # a permutation of the common domain: each value is taken exactly once
-            constraints = [mk_pb("==", conds, [1] * len(conds), 1, ctx)
-                           for conds in by_value.values()]
+            constraints = [
+                mk_pb("==", conds, [1] * len(conds), 1, ctx) for conds in by_value.values()
+            ]
         return conj(constraints, ctx)
     return z3.Distinct([to_term(v, ctx) for v in values])
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 class SpecError(ValueError):
     """A bad spec: names the file, the dotted field path, the cause and (when known) line:col."""
 
-    def __init__(self, file: str, field: str, message: str, line: int | None = None,
-                 col: int | None = None) -> None:
+    def __init__(
+        self, file: str, field: str, message: str, line: int | None = None, col: int | None = None
+    ) -> None:
         self.file = file
         self.field = field
         self.message = message

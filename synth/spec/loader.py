@@ -28,12 +28,22 @@ def _construct(node: yaml.Node, path: tuple, marks: Marks, file: str) -> Any:
         for key_node, value_node in node.value:
             key = _construct(key_node, path + ("<key>",), {}, file)
             if not isinstance(key, (str, int)):
-                raise SpecError(file, _dotted(path), "mapping keys must be strings",
-                                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                raise SpecError(
+                    file,
+                    _dotted(path),
+                    "mapping keys must be strings",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
             key = str(key)
             if key in result:
-                raise SpecError(file, _dotted(path + (key,)), "duplicate key",
-                                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                raise SpecError(
+                    file,
+                    _dotted(path + (key,)),
+                    "duplicate key",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
             result[key] = _construct(value_node, path + (key,), marks, file)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -76,9 +86,13 @@ def load_spec_text(text: str, file: str = "<spec>") -> tuple[Spec, str]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
-        raise SpecError(file, "", f"malformed YAML: {problem}",
-                        mark.line + 1 if mark else None, mark.column + 1 if mark else None
-                        ) from None
+        raise SpecError(
+            file,
+            "",
+            f"malformed YAML: {problem}",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
     if node is None or not isinstance(node, yaml.MappingNode):
         raise SpecError(file, "", "a spec must be a YAML mapping with keys spec, name, ...")
     marks: Marks = {}
@@ -87,8 +101,12 @@ def load_spec_text(text: str, file: str = "<spec>") -> tuple[Spec, str]:
         spec = Spec.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        loc = tuple(p for p in first["loc"] if p not in ("function-after",)
-                    and not str(p).startswith(("function-", "union[", "list[", "str", "int")))
+        loc = tuple(
+            p
+            for p in first["loc"]
+            if p not in ("function-after",)
+            and not str(p).startswith(("function-", "union[", "list[", "str", "int"))
+        )
         loc = tuple("int" if p == "int_range" else p for p in loc)
         line, col = _mark(marks, loc)
         message = first["msg"].removeprefix("Value error, ")
@@ -130,8 +148,9 @@ def _check_expressions(spec: Spec, raw: dict, marks: Marks, file: str) -> None:
             line, col = _mark(marks, path)
             if col is not None and error.col is not None and line is not None:
                 col = col + error.col - 1
-            raise SpecError(file, _dotted(path), error.message + f" in {str(value)!r}",
-                            line, col) from None
+            raise SpecError(
+                file, _dotted(path), error.message + f" in {str(value)!r}", line, col
+            ) from None
 
     def check_param(param: Any, path: tuple) -> None:
         if isinstance(param, Param):

@@ -22,25 +22,32 @@ class _Strict(BaseModel):
 class Param(_Strict):
     """One sampled parameter. Exactly one of `int`, `choice`, `sample`, `expr`, `value`."""
 
-    int_range: list[ExprText] | None = Field(None, alias="int", min_length=2, max_length=2,
-                                             description="[lo, hi] inclusive, expressions")
+    int_range: list[ExprText] | None = Field(
+        None, alias="int", min_length=2, max_length=2, description="[lo, hi] inclusive, expressions"
+    )
     choice: list[Any] | ExprText | None = Field(None, description="pick one of these values")
     sample: str | None = Field(None, description="a word-list name or a list expression")
     k: ExprText | None = Field(None, description="how many to sample (default 1)")
     expr: ExprText | None = Field(None, description="any expression over earlier parameters")
     value: Any = Field(None, description="a fixed value")
     harder: Literal["up", "down", "none"] = Field(
-        "none", description="which direction of this knob makes puzzles harder")
+        "none", description="which direction of this knob makes puzzles harder"
+    )
     doc: str | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Param":
-        kinds = [k for k in ("int_range", "choice", "sample", "expr", "value")
-                 if getattr(self, k) is not None]
+        kinds = [
+            k
+            for k in ("int_range", "choice", "sample", "expr", "value")
+            if getattr(self, k) is not None
+        ]
         if len(kinds) != 1:
             names = [{"int_range": "int"}.get(k, k) for k in kinds]
-            raise ValueError("a parameter needs exactly one of int, choice, sample, expr, value"
-                             + (f" (got {', '.join(names)})" if names else ""))
+            raise ValueError(
+                "a parameter needs exactly one of int, choice, sample, expr, value"
+                + (f" (got {', '.join(names)})" if names else "")
+            )
         if self.k is not None and self.sample is None:
             raise ValueError("'k' only goes with 'sample'")
         return self
@@ -50,11 +57,13 @@ class Unknown(_Strict):
     """A solver variable or an indexed family of them (`seat[person]`, `cell[r][c]`)."""
 
     type: Literal["int", "bool", "enum", "real"]
-    range: list[ExprText] | None = Field(None, min_length=2, max_length=2,
-                                         description="[lo, hi] for int unknowns")
+    range: list[ExprText] | None = Field(
+        None, min_length=2, max_length=2, description="[lo, hi] for int unknowns"
+    )
     values: ExprText | None = Field(None, description="list expression of enum values")
-    index: dict[str, ExprText] = Field(default_factory=dict,
-                                       description="index name -> list expression")
+    index: dict[str, ExprText] = Field(
+        default_factory=dict, description="index name -> list expression"
+    )
     doc: str | None = None
 
     @model_validator(mode="after")
@@ -90,8 +99,10 @@ class ClueFamily(_Strict):
 class Clues(_Strict):
     families: list[ClueFamily] = Field(default_factory=list)
     count: ExprText | None = Field(
-        None, description="exactly this many clues (sample strategy); plant strategy adds "
-                          "clues until the answer is unique when omitted")
+        None,
+        description="exactly this many clues (sample strategy); plant strategy adds "
+        "clues until the answer is unique when omitted",
+    )
     start: ExprText = Field(0, description="clues added before the first uniqueness check")
     max: int = Field(80, ge=1, description="give up (reject) after this many clues")
     minimize: bool = Field(True, description="drop clues that are not needed for uniqueness")
@@ -111,15 +122,18 @@ class Query(_Strict):
     ask: ExprText | None = Field(None, description="value/yesno: the term asked for")
     among: ExprText | None = Field(None, description="which: the candidate list")
     holds: ExprText | None = Field(None, description="which: condition on candidate `x`")
-    over: list[str] = Field(default_factory=list,
-                            description="assignment/count/optimum: unknown families")
+    over: list[str] = Field(
+        default_factory=list, description="assignment/count/optimum: unknown families"
+    )
     maximize: ExprText | None = None
     minimize: ExprText | None = None
     answer: Literal["value", "assignment"] = Field("value", description="optimum: what to ask")
     render: ExprText | None = Field(None, description="expression turning `value` into text")
     format: Literal["mapping", "grid", "list", "set"] = Field(
-        "mapping", description="assignment answers: JSON mapping, grid rows, value list, or "
-                               "the set of indices whose Boolean is true")
+        "mapping",
+        description="assignment answers: JSON mapping, grid rows, value list, or "
+        "the set of indices whose Boolean is true",
+    )
     max_count: int = Field(500, ge=1)
     allow_zero: bool = False
     options: Options | None = None
@@ -127,8 +141,12 @@ class Query(_Strict):
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> "Query":
         need = {
-            "value": ["ask"], "yesno": ["ask"], "which": ["among", "holds"],
-            "assignment": ["over"], "count": ["over"], "choice": ["options"],
+            "value": ["ask"],
+            "yesno": ["ask"],
+            "which": ["among", "holds"],
+            "assignment": ["over"],
+            "count": ["over"],
+            "choice": ["options"],
         }.get(self.kind, [])
         missing = [n for n in need if not getattr(self, n)]
         if missing:
@@ -142,9 +160,12 @@ class Query(_Strict):
 
 class Solver(_Strict):
     backend: Literal["z3"] = "z3"
-    rlimit: int = Field(20_000_000, ge=1000,
-                        description="deterministic z3 resource limit per check; exceeding "
-                                    "it rejects the instance (unknown is not verified)")
+    rlimit: int = Field(
+        20_000_000,
+        ge=1000,
+        description="deterministic z3 resource limit per check; exceeding "
+        "it rejects the instance (unknown is not verified)",
+    )
 
 
 class Spec(_Strict):
@@ -158,12 +179,14 @@ class Spec(_Strict):
     license: str = "cc-by-4.0"
     strategy: Literal["plant", "sample"] = "plant"
     levels: dict[str, dict[str, Union[Param, Any]]] = Field(
-        default_factory=dict, description="level name -> parameter overrides (a fixed value "
-                                          "or a parameter form)")
+        default_factory=dict,
+        description="level name -> parameter overrides (a fixed value or a parameter form)",
+    )
     default_level: str | None = None
     parameters: dict[str, Union[Param, ExprText, list[Any]]] = Field(
-        default_factory=dict, description="sampled per instance, in order; a string is an "
-                                          "expression")
+        default_factory=dict,
+        description="sampled per instance, in order; a string is an expression",
+    )
     unknowns: dict[str, Unknown]
     constraints: list[ExprText] = Field(default_factory=list)
     facts: list[Fact] = Field(default_factory=list)
@@ -179,12 +202,15 @@ class Spec(_Strict):
     @model_validator(mode="after")
     def _cross_checks(self) -> "Spec":
         if self.default_level is not None and self.default_level not in self.levels:
-            raise ValueError(f"default_level {self.default_level!r} is not one of the levels "
-                             f"({', '.join(self.levels) or 'none defined'})")
+            raise ValueError(
+                f"default_level {self.default_level!r} is not one of the levels "
+                f"({', '.join(self.levels) or 'none defined'})"
+            )
         if self.strategy == "sample" and self.clues.families and self.clues.count is None:
             raise ValueError("the sample strategy needs clues.count")
         for name in list(self.unique_over) + list(self.query.over) + list(self.plant):
             if name not in self.unknowns:
-                raise ValueError(f"{name!r} is not an unknown (unknowns: "
-                                 f"{', '.join(self.unknowns)})")
+                raise ValueError(
+                    f"{name!r} is not an unknown (unknowns: {', '.join(self.unknowns)})"
+                )
         return self
