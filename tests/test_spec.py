@@ -127,3 +127,19 @@ def test_shipped_json_schema_is_current() -> None:
     assert json.loads(shipped.read_text()) == Spec.model_json_schema(by_alias=True), (
         "run: veriforge schema -o docs/spec.schema.json"
     )
+
+
+def test_unknown_names_are_caught_at_load_time_with_position() -> None:
+    error = _error(GOOD.replace('ask: "x"', 'ask: "x + m"'))
+    assert error.field == "query.ask"
+    assert "unknown name 'm'" in str(error) and "known here: level, n, x" in str(error)
+    assert str(error).startswith("bad.yaml:10:13:")
+
+
+def test_names_are_scoped_to_where_they_exist() -> None:
+    # unknowns cannot shape parameters; a query's `x` exists only in `which` conditions
+    assert "unknown name 'x'" in str(_error(GOOD.replace("n: {int: [2, 4]}", "n: {int: [2, x]}")))
+    lets = GOOD.replace('  ask: "x"', '  let: {a: "b + 1", b: "1"}\n  ask: "x"')
+    assert "unknown name 'b'" in str(_error(lets))
+    ok = GOOD.replace('  ask: "x"', '  let: {b: "1", a: "b + x"}\n  ask: "x + a"')
+    load_spec_text(ok)

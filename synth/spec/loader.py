@@ -6,6 +6,7 @@ so a user can jump straight to it.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -137,75 +138,106 @@ def load_spec(path: str | Path) -> tuple[Spec, str]:
 
 
 def _check_expressions(spec: Spec, raw: dict, marks: Marks, file: str) -> None:
-    """Parse every expression-valued field so unsafe or broken syntax fails before any work."""
+    """Parse every expression-valued field and check the names it reads, so unsafe syntax
+    and typos fail before any work, with the field and position."""
 
-    def check(value: Any, path: tuple) -> None:
+    def fail(path: tuple, message: str, value: Any, col_in_expr: int | None) -> SpecError:
+        line, col = _mark(marks, path)
+        if col is not None and col_in_expr is not None and line is not None:
+            col = col + col_in_expr - 1
+        return SpecError(file, _dotted(path), f"{message} in {str(value)!r}", line, col)
+
+    def check(value: Any, path: tuple, known: set[str]) -> None:
         if isinstance(value, bool) or value is None:
             return
         try:
-            parse(value)
+            expr = parse(value)
         except ExprError as error:
-            line, col = _mark(marks, path)
-            if col is not None and error.col is not None and line is not None:
-                col = col + error.col - 1
-            raise SpecError(
-                file, _dotted(path), error.message + f" in {str(value)!r}", line, col
-            ) from None
+            raise fail(path, error.message, value, error.col) from None
+        unknown = sorted(expr.names() - known)
+        if unknown:
+            col = next(
+                (
+                    n.col_offset + 1
+                    for n in ast.walk(expr.tree)
+                    if isinstance(n, ast.Name) and n.id == unknown[0]
+                ),
+                None,
+            )
+            raise fail(
+                path,
+                f"unknown name {unknown[0]!r} (known here: {', '.join(sorted(known))})",
+                value,
+                col,
+            )
 
-    def check_param(param: Any, path: tuple) -> None:
+    params = {"level"} | set(spec.parameters)
+    for overrides in spec.levels.values():
+        params |= set(overrides)
+    unknowns = set(spec.unknowns)
+    solved = params | unknowns  # names a constraint, clue or query may read
+
+    def check_lets(lets: dict[str, Any], path: tuple, known: set[str]) -> set[str]:
+        bound: set[str] = set()
+        for key, v in lets.items():
+            check(v, path + (key,), known | bound)
+            bound.add(key)
+        return bound
+
+    def check_param(param: Any, path: tuple, known: set[str]) -> None:
         if isinstance(param, Param):
             for key, attr in (("int", "int_range"), ("k", "k"), ("expr", "expr")):
                 value = getattr(param, attr)
                 if isinstance(value, list):
                     for i, v in enumerate(value):
-                        check(v, path + (key, i))
+                        check(v, path + (key, i), known)
                 elif value is not None:
-                    check(value, path + (key,))
+                    check(value, path + (key,), known)
             if isinstance(param.choice, str):
-                check(param.choice, path + ("choice",))
+                check(param.choice, path + ("choice",), known)
         elif isinstance(param, str):
-            check(param, path)
+            check(param, path, known)
 
     for name, param in spec.parameters.items():
-        check_param(param, ("parameters", name))
+        check_param(param, ("parameters", name), params - {name})
     for level, overrides in spec.levels.items():
         for name, param in overrides.items():
-            check_param(param, ("levels", level, name))
+            check_param(param, ("levels", level, name), params - {name})
     for name, unknown in spec.unknowns.items():
         for i, v in enumerate(unknown.range or []):
-            check(v, ("unknowns", name, "range", i))
+            check(v, ("unknowns", name, "range", i), params)
         if unknown.values is not None:
-            check(unknown.values, ("unknowns", name, "values"))
+            check(unknown.values, ("unknowns", name, "values"), params)
         for key, v in unknown.index.items():
-            check(v, ("unknowns", name, "index", key))
+            check(v, ("unknowns", name, "index", key), params)
     for i, c in enumerate(spec.constraints):
-        check(c, ("constraints", i))
+        check(c, ("constraints", i), solved)
     for i, fact in enumerate(spec.facts):
+        lets = check_lets(fact.let, ("facts", i, "let"), params)
         if fact.holds is not None:
-            check(fact.holds, ("facts", i, "holds"))
-        for key, v in fact.let.items():
-            check(v, ("facts", i, "let", key))
+            check(fact.holds, ("facts", i, "holds"), solved | lets)
     for name, v in spec.plant.items():
-        check(v, ("plant", name))
+        index = set(spec.unknowns[name].index) if name in spec.unknowns else set()
+        check(v, ("plant", name), params | index)
 
     def check_family(family: ClueFamily, path: tuple) -> None:
-        for key, v in family.let.items():
-            check(v, path + ("let", key))
+        known = solved | {"clue_index"}
+        known |= check_lets(family.let, path + ("let",), known)
         if family.when is not None:
-            check(family.when, path + ("when",))
-        check(family.holds, path + ("holds",))
+            check(family.when, path + ("when",), known)
+        check(family.holds, path + ("holds",), known)
 
     for i, family in enumerate(spec.clues.families):
         check_family(family, ("clues", "families", i))
-    if spec.clues.count is not None:
-        check(spec.clues.count, ("clues", "count"))
-    check(spec.clues.start, ("clues", "start"))
     q = spec.query
-    for key, v in q.let.items():
-        check(v, ("query", "let", key))
+    query_lets = check_lets(q.let, ("query", "let"), solved)
+    if spec.clues.count is not None:
+        check(spec.clues.count, ("clues", "count"), params | query_lets)
+    check(spec.clues.start, ("clues", "start"), params)
+    extra = {"holds": {"x"}, "render": {"value"}}
     for key in ("ask", "among", "holds", "maximize", "minimize", "render"):
         if getattr(q, key) is not None:
-            check(getattr(q, key), ("query", key))
+            check(getattr(q, key), ("query", key), solved | query_lets | extra.get(key, set()))
     if q.options is not None:
         for i, family in enumerate(q.options.families):
             check_family(family, ("query", "options", "families", i))
