@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -334,6 +335,116 @@ def show(
         console.print(row["answer"], highlight=False, markup=False)
         if certificate:
             console.print(row["certificate"], highlight=False, markup=False)
+
+
+RESPONSE_KEYS = ("response", "completion", "output", "text")
+
+
+def _read_responses(path: Path) -> list[tuple[str, str]]:
+    """(row id, response) pairs from a JSONL file; exits 2 naming the bad line."""
+    pairs = []
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
+        _fail(f"{path}: cannot read responses: {error}")
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                _fail(f"{path}:{number}: not JSON: {error.msg}")
+            if not isinstance(record, dict) or "id" not in record:
+                _fail(f"{path}:{number}: expected an object with 'id' and 'response'")
+            key = next((k for k in RESPONSE_KEYS if k in record), None)
+            if key is None:
+                _fail(f"{path}:{number}: no response text (one of {', '.join(RESPONSE_KEYS)})")
+            pairs.append((str(record["id"]), str(record[key] or "")))
+    return pairs
+
+
+@app.command()
+def grade(
+    pool: Annotated[Path, typer.Argument(help="pool directory")],
+    responses: Annotated[Path, typer.Argument(help='JSONL: {"id": row id, "response": text}')],
+    out: Annotated[Optional[Path], typer.Option("-o", help="per-response grades (JSONL)")] = None,
+    partial_credit: Annotated[bool, typer.Option(help="partial credit for assignments")] = True,
+) -> None:
+    """Grade model responses against a pool: per-response grades and accuracy tables."""
+    from synth.grading import grade as grade_one
+    from synth.pool import PoolError, iter_rows
+
+    try:
+        rows = {r["id"]: r for r in iter_rows(pool)}
+    except PoolError as error:
+        _fail(str(error))
+    pairs = _read_responses(responses)
+    out = out or responses.with_name(responses.stem + ".grades.jsonl")
+    missing = sorted({i for i, _ in pairs if i not in rows})
+    if pairs and len(missing) == len({i for i, _ in pairs}):
+        _fail(f"none of the ids in {responses} is in {pool} (e.g. {missing[0]!r})")
+    results = []
+    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+        task = bar.add_task("grade", total=len(pairs))
+        for row_id, response in pairs:
+            bar.advance(task)
+            row = rows.get(row_id)
+            if row is None:
+                continue
+            g = grade_one(row, response, partial_credit=partial_credit)
+            results.append(
+                {
+                    "id": row_id,
+                    "source": row["source"],
+                    "category": row["category"],
+                    "difficulty": row["difficulty"],
+                    "correct": g.correct,
+                    "score": g.score,
+                    "extracted": g.extracted,
+                    "reason": g.reason,
+                }
+            )
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), "utf-8")
+    tmp.replace(out)
+    if missing:
+        err.print(
+            f"[yellow]warning:[/] {len(missing)} ids are not in the pool and were "
+            f"skipped (e.g. {missing[0]})"
+        )
+    _accuracy_table("by category", results, lambda r: r["category"])
+    _accuracy_table(
+        "by difficulty",
+        results,
+        lambda r: (
+            f"{min(int(r['difficulty'] * 5), 4) / 5:.1f}-"
+            f"{min(int(r['difficulty'] * 5), 4) / 5 + 0.2:.1f}"
+        ),
+    )
+    correct = sum(r["correct"] for r in results)
+    console.print(
+        f"accuracy {correct}/{len(results)} = {correct / max(1, len(results)):.1%}; grades in {out}"
+    )
+
+
+def _accuracy_table(title: str, results: list[dict], key) -> None:  # type: ignore[no-untyped-def]
+    groups: dict[str, list[dict]] = {}
+    for r in results:
+        groups.setdefault(key(r), []).append(r)
+    table = Table(title=title, title_justify="left")
+    for col, justify in (
+        ("group", "left"),
+        ("responses", "right"),
+        ("accuracy", "right"),
+        ("mean score", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for name, items in sorted(groups.items()):
+        acc = sum(i["correct"] for i in items) / len(items)
+        score = sum(i["score"] for i in items) / len(items)
+        table.add_row(name, str(len(items)), f"{acc:.1%}", f"{score:.3f}")
+    console.print(table)
 
 
 @app.command()
