@@ -163,7 +163,7 @@ def test_spec_that_never_yields_a_verified_instance(tmp_path: Path, text: str, r
     result = run("generate", spec, "-n", "3", "-o", tmp_path / "pool")
     assert result.exit_code == 2
     assert "never yields a verified instance" in result.output and reason in result.output
-    assert not (tmp_path / "pool").exists()
+    assert not (tmp_path / "pool").exists() and not (tmp_path / "pool.partial").exists()
     result = run("validate", spec, "--trials", "5")
     assert result.exit_code == 2 and reason in result.output
 

@@ -135,7 +135,7 @@ def generate(
             results = run_jobs(jobs, work, workers=workers, resume=resume, on_progress=on_progress)
         except GenerationError as error:
             progress.stop()
-            clear_work(work) if not any(work.glob("*.jsonl")) else None
+            clear_work(work)  # the spec must change to succeed: nothing to resume
             _fail(str(error))
         except KeyboardInterrupt:
             progress.stop()
