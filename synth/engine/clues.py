@@ -66,6 +66,7 @@ def plant(st: State) -> None:
 
 
 def assignment_formula(st: State, names: list[str], solution: Solution) -> z3.BoolRef:
+    """The formula "these unknowns take exactly these values"."""
     parts = [
         leaf.equals(solution[n][key]) for n in names for key, leaf in st.families[n].leaves.items()
     ]
@@ -133,12 +134,14 @@ def draw_clue(
 
 
 def add_clue(st: State, holds: z3.BoolRef, text: str, family: str, lets: dict[str, Any]) -> None:
+    """Assert a clue behind a fresh guard literal (active while the guard is assumed)."""
     guard = mk_bool(f"clue!{len(st.clues)}", st.ctx)
     st.solver.add(mk_implies(guard, holds, st.ctx))
     st.clues.append(Clue(holds, text, family, lets, guard))
 
 
 def add_counted_clues(st: State, count: int, solution: Solution | None) -> None:
+    """Add exactly `count` clues (true of `solution` when one is given)."""
     seen = Seen()
     attempts = 0
     while len(st.clues) < count:

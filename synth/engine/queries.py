@@ -32,6 +32,7 @@ class Answer:
 
 
 def value_type(value: Any) -> str:
+    """The answer type of a concrete value."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
@@ -42,6 +43,7 @@ def value_type(value: Any) -> str:
 
 
 def format_assignment(st: State, names: list[str], solution: Solution, fmt: str) -> str:
+    """Canonical text of an assignment answer in the query's format."""
     if fmt == "grid":
         (name,) = names
         fam = st.families[name]
@@ -121,6 +123,7 @@ def answer_unique(
 
 
 def count_answer(st: State) -> Answer:
+    """Count the solutions projected on `over` by enumeration with blocking clauses."""
     q = st.spec.query
     leaves = st.leaves(q.over)
     variables = [v for leaf in leaves for v in leaf.variables()]
@@ -146,6 +149,8 @@ def count_answer(st: State) -> Answer:
 
 
 def optimum_answer(st: State, query_let: dict[str, Any]) -> Answer:
+    """Optimise, then prove nothing is better and (for assignments) that the optimum is
+    reached by one assignment only."""
     q = st.spec.query
     env_s = st.symbolic_env(query_let)
     expr = q.maximize if q.maximize is not None else q.minimize
@@ -208,6 +213,8 @@ def optimum_answer(st: State, query_let: dict[str, Any]) -> Answer:
 
 
 def choice_answer(st: State, query_let: dict[str, Any]) -> Answer:
+    """Draw options and classify each by entailment (must) or satisfiability (could)
+    until there is one correct option (or, for select-all, at least one) and enough others."""
     q = st.spec.query
     options = q.options
     assert options is not None
