@@ -492,6 +492,219 @@ def demo(
     show(out, n=1, source=None, certificate=False)
 
 
+REPO_HELP = "Hub repo id, OWNER/NAME"
+
+
+def _hub_errors(error: Exception) -> None:
+    """Exit with the right code for an error from synth.hub (2 bad input, 1 failure)."""
+    from synth.hub import HubError, HubInputError, PoolVerificationError
+    from synth.pool import PoolError
+
+    if isinstance(error, PoolVerificationError):
+        for verdict in error.failures[:20]:
+            err.print(
+                f"[red]FAIL[/] {verdict.id} ({verdict.source}): {verdict.reason}", highlight=False
+            )
+        if len(error.failures) > 20:
+            err.print(f"... and {len(error.failures) - 20} more")
+        _fail(str(error), FAILED)
+    if isinstance(error, (HubInputError, PoolError)):
+        _fail(str(error), BAD_INPUT)
+    if isinstance(error, HubError):
+        _fail(str(error), FAILED)
+    raise error
+
+
+_ACTIONS = {"add": "new", "update": "changed", "delete": "delete", "keep": "unchanged"}
+
+
+def _changes_table(result) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(title_justify="left", show_edge=False)
+    table.add_column("change")
+    table.add_column("path")
+    table.add_column("bytes", justify="right")
+    for change in result.changes:
+        style = {"add": "green", "update": "yellow", "delete": "red"}.get(change.action, "dim")
+        size = "" if change.action == "delete" else f"{change.size:,}"
+        table.add_row(f"[{style}]{_ACTIONS[change.action]}[/]", change.path_in_repo, size)
+    return table
+
+
+def _publish_report(result, what: str) -> None:  # type: ignore[no-untyped-def]
+    from synth.hub import _human
+
+    target = result.repo_id
+    if result.config:
+        target += f" (config {result.config})"
+    if result.revision != "main":
+        target += f" on branch {result.revision}"
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    console.print(_changes_table(result))
+    uploads, deletions = len(result.uploads), len(result.deletions)
+    summary = f"{uploads} file{'s' * (uploads != 1)} to upload ({_human(result.upload_bytes)})"
+    if deletions:
+        summary += f", {deletions} to delete"
+    if result.dry_run:
+        if result.remote_note:
+            err.print(f"[yellow]note:[/] {result.remote_note}", highlight=False)
+        if not result.repo_exists:
+            kind = "private" if result.private else "public"
+            console.print(
+                f"would create the {kind} {result.repo_type} repo {result.repo_id}", soft_wrap=True
+            )
+        elif not result.branch_exists:
+            console.print(f"would create branch {result.revision} from main", soft_wrap=True)
+        if result.changed:
+            console.print(
+                f"[bold]dry run:[/] publishing {what} to {target} would make one commit: {summary}",
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                f"[bold]dry run:[/] {target} already holds exactly {what}; publishing "
+                "would be a no-op (no commit)",
+                soft_wrap=True,
+            )
+        return
+    if not result.changed:
+        console.print(
+            f"[green]up to date:[/] {target} already holds exactly {what}; "
+            "nothing changed, no commit made",
+            soft_wrap=True,
+        )
+        console.print(result.url, soft_wrap=True)
+        return
+    done = summary.replace("to upload", "uploaded").replace("to delete", "deleted")
+    console.print(
+        f"[green]published[/] {what} to {target} in one commit "
+        f"{(result.commit_oid or '')[:12]}: {done}",
+        soft_wrap=True,
+    )
+    console.print(result.commit_url or result.url, soft_wrap=True)
+
+
+@app.command()
+def publish(
+    pool: Annotated[Path, typer.Argument(help="pool directory")],
+    repo: Annotated[str, typer.Option("--repo", help=REPO_HELP)],
+    private: Annotated[bool, typer.Option(help="create the repo as private")] = False,
+    config: Annotated[
+        Optional[str],
+        typer.Option(help="publish as this config (under CONFIG/), next to the repo's others"),
+    ] = None,
+    revision: Annotated[
+        Optional[str], typer.Option(help="branch to commit to (created from main if missing)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="show which files would be uploaded; write nothing")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="worker processes for verification")] = 1,
+) -> None:
+    """Verify a pool, render its dataset card and publish it to the Hub in one commit."""
+    from synth.hub import publish_pool
+
+    _workers(workers)
+    with Progress(
+        TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        task: list = []
+
+        def on_verdict(verdict, total: int) -> None:  # type: ignore[no-untyped-def]
+            if not task:
+                task.append(progress.add_task("verify", total=total))
+            progress.advance(task[0])
+
+        def on_step(message: str) -> None:
+            progress.console.print(f"[dim]{message}[/]", highlight=False)
+
+        try:
+            result = publish_pool(
+                pool,
+                repo,
+                private=private,
+                config=config,
+                revision=revision,
+                dry_run=dry_run,
+                workers=workers,
+                on_verdict=on_verdict,
+                on_step=on_step,
+            )
+        except Exception as error:  # noqa: BLE001 - mapped to exit codes, re-raised otherwise
+            progress.stop()
+            _hub_errors(error)
+    _publish_report(result, f"the pool {pool} ({result.rows} verified problems)")
+
+
+@app.command()
+def pull(
+    repo_id: Annotated[str, typer.Argument(help=REPO_HELP)],
+    out: Annotated[Path, typer.Option("-o", "--out", help="pool directory to write")],
+    config: Annotated[Optional[str], typer.Option(help="which config of the repo")] = None,
+    revision: Annotated[
+        Optional[str], typer.Option(help="branch, tag or commit (default: main)")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
+) -> None:
+    """Download a published pool into a local pool directory (then `veriforge verify` it)."""
+    from synth.hub import pull_pool
+
+    try:
+        result = pull_pool(
+            repo_id,
+            out,
+            config=config,
+            revision=revision,
+            overwrite=overwrite,
+            on_step=lambda message: err.print(f"[dim]{message}[/]", highlight=False),
+        )
+    except Exception as error:  # noqa: BLE001 - mapped to exit codes, re-raised otherwise
+        _hub_errors(error)
+    console.print(
+        f"pulled {result.rows} problems of {result.repo_id} (config {result.config}, commit "
+        f"{result.commit[:12]}) into {result.path}; check them with: veriforge verify {result.path}",
+        soft_wrap=True,
+    )
+
+
+@app.command("publish-model")
+def publish_model_command(
+    run_dir: Annotated[Path, typer.Argument(help="training run directory")],
+    repo: Annotated[str, typer.Option("--repo", help=REPO_HELP)],
+    private: Annotated[bool, typer.Option(help="create the repo as private")] = False,
+    revision: Annotated[
+        Optional[str], typer.Option(help="branch to commit to (created from main if missing)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="show which files would be uploaded; write nothing")
+    ] = False,
+    license: Annotated[
+        Optional[str], typer.Option(help="licence id for the card (default: the run's config)")
+    ] = None,
+) -> None:
+    """Publish a run's checkpoint with a model card (config, pools, pass@k) to the Hub.
+
+    RUN_DIR holds a transformers checkpoint in final/, checkpoint-N/ or itself, and optionally
+    config.yaml, metrics.jsonl, eval.json and pools.json (see the README).
+    """
+    from synth.hub import find_checkpoint, publish_model
+
+    try:
+        result = publish_model(
+            run_dir,
+            repo,
+            private=private,
+            revision=revision,
+            dry_run=dry_run,
+            license=license,
+            on_step=lambda message: err.print(f"[dim]{message}[/]", highlight=False),
+        )
+        checkpoint = find_checkpoint(run_dir)
+    except Exception as error:  # noqa: BLE001 - mapped to exit codes, re-raised otherwise
+        _hub_errors(error)
+    _publish_report(result, f"the checkpoint {checkpoint}")
+
+
 def main() -> None:
     app()
 
