@@ -531,7 +531,7 @@ def _changes_table(result) -> Table:  # type: ignore[no-untyped-def]
 
 
 def _publish_report(result, what: str) -> None:  # type: ignore[no-untyped-def]
-    from synth.hub import _human
+    from synth.hub.remote import human_size
 
     target = result.repo_id
     if result.config:
@@ -542,7 +542,7 @@ def _publish_report(result, what: str) -> None:  # type: ignore[no-untyped-def]
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     console.print(_changes_table(result))
     uploads, deletions = len(result.uploads), len(result.deletions)
-    summary = f"{uploads} file{'s' * (uploads != 1)} to upload ({_human(result.upload_bytes)})"
+    summary = f"{uploads} file{'s' * (uploads != 1)} to upload ({human_size(result.upload_bytes)})"
     if deletions:
         summary += f", {deletions} to delete"
     if result.dry_run:
