@@ -63,6 +63,12 @@ def trl_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: An
     if "answer" not in columns:
         raise ValueError("trl_reward needs the pool's 'answer' column in the dataset")
     n = len(completions)
+    for key in ("answer", "answer_type", "grader", "certificate"):
+        values = columns.get(key)
+        if values is not None and len(values) != n:
+            raise ValueError(
+                f"trl_reward got {n} completions but {len(values)} values in column {key!r}"
+            )
     column = {
         k: columns.get(k) or [None] * n for k in ("answer", "answer_type", "grader", "certificate")
     }

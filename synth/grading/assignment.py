@@ -17,10 +17,11 @@ import z3
 from synth.certificate import CHECKS_MARKER
 from synth.grading.compare import normalise_text
 
-_VALUE = re.compile(r"-?\d+(?:\.\d+)?|[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)*")
 _GRID_TOKEN = re.compile(r"-?\d+|[^\W\d_]+")
-_LIST_SPLIT = re.compile(r"\s*(?:,|;|\n|->|→|>|\|)\s*")
-_PAIR = re.compile(r"^\s*(.+?)\s*(?:=|:|->|→|is)\s*(.+?)\s*$")
+_LIST_SPLIT = re.compile(r" ?(?:,|;|->|→|>|\|) ?")  # on text whose whitespace is collapsed
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^{}]*\}(?:\{[^{}]*\})?")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_PAIR_SEPARATOR = re.compile(r"=|:|->|→|\bis\b")
 
 
 def _index_of(label: str) -> str:
@@ -32,13 +33,17 @@ def read(text: str, variables: list[str], fmt: str) -> dict[str, str] | None:
     """label -> normalised value, or None when the text is not a full assignment."""
     text = re.sub(r"\\text\{([^{}]*)\}", r"\1", text)
     text = text.replace("\\\\", "\n").replace("\\n", "\n")
+    text = _ENVIRONMENT.sub(" ", text)  # \begin{pmatrix} ... \end{pmatrix}
     if fmt == "grid":
-        tokens = _GRID_TOKEN.findall(text)
+        tokens = _GRID_TOKEN.findall(_COMMAND.sub(" ", text))  # \hline, \quad: not cells
         if len(tokens) != len(variables):
             return None
         return {v: normalise_text(t) for v, t in zip(variables, tokens)}
     if fmt == "list":
-        parts = [p for p in _LIST_SPLIT.split(text.strip().strip("[]().")) if p.strip()]
+        # newlines separate values; other whitespace runs collapse to one space first, so
+        # no pattern here can backtrack over a long run of blanks
+        flat = " ".join(",".join(text.splitlines()).split())
+        parts = [p for p in _LIST_SPLIT.split(flat.strip("[]().")) if p.strip()]
         if len(parts) != len(variables):
             return None
         return {v: normalise_text(p) for v, p in zip(variables, parts)}
@@ -63,9 +68,13 @@ def _read_mapping(text: str, variables: list[str]) -> dict[str, str] | None:
             pairs = {str(k): str(v) for k, v in loaded.items()}
     except ValueError:
         for piece in re.split(r",|;|\n", text):
-            match = _PAIR.match(piece)
-            if match:
-                pairs[match.group(1)] = match.group(2)
+            piece = " ".join(piece.split())
+            separator = _PAIR_SEPARATOR.search(piece)
+            if separator is None:
+                continue
+            key, value = piece[: separator.start()].strip(), piece[separator.end() :].strip()
+            if key and value:
+                pairs[key] = value
     keys = {}
     for v in variables:
         keys[normalise_text(v)] = v

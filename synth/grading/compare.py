@@ -14,21 +14,25 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from synth.grading.mathexpr import MathError, equivalent, parse_math
-from synth.grading.numeric import clean, parse_number
+from synth.grading.numeric import TEXT_MACRO, clean, parse_number
 
 NUMERIC_TYPES = ("integer", "rational", "real")
 _TRUE = {"yes", "true", "correct", "y", "t"}
 _FALSE = {"no", "false", "incorrect", "n", "f"}
 _LETTER = re.compile(
-    r"^(?:\\text\{)?\(?\s*(?:option|choice|answer)?\s*\(?([A-Ha-h])\s*[).:]?\s*\}?$"
+    r"^(?:\\text\{)?\(?\s*(?:option|choice|answer)?\s*\(?([A-Ha-h])\s*[).:]?\s*\}?$",
+    re.IGNORECASE,
 )
+# "(B) London", "B) London", "B. London", "B: London": a letter followed by its text
+_LETTER_TEXT = re.compile(r"^\(?\s*([A-Ha-h])\s*[).:]\s*(\S.*)$", re.DOTALL)
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\s)\s*")
+_SPLIT_LIST = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
 
 
 def normalise_text(text: str) -> str:
     """Case-, accent-, punctuation- and article-insensitive form of a short answer."""
     text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"\\text\{([^{}]*)\}", r"\1", text)
+    text = TEXT_MACRO.sub(r"\1", text)
     text = re.sub(r"[*_`$\\{}]", " ", text).casefold()
     text = re.sub(r"[^\w\s-]", " ", text)
     words = [w for w in text.split() if w not in ("the", "a", "an")]
@@ -59,8 +63,9 @@ def _number_reader(grader: dict[str, Any]) -> Callable[[str], Any]:
 
 
 def _real_same(grader: dict[str, Any]) -> Callable[[Any, Any], bool]:
-    absolute = float(grader.get("abs_tol", 1e-9))
-    relative = float(grader.get("tolerance", grader.get("rel_tol", 1e-6)))
+    # as Fractions: comparing a Fraction with a float converts it, and 10^400 overflows
+    absolute = Fraction(float(grader.get("abs_tol", 1e-9)))
+    relative = Fraction(float(grader.get("tolerance", grader.get("rel_tol", 1e-6))))
 
     def same(a: Fraction, b: Fraction) -> bool:
         return abs(a - b) <= max(absolute, relative * max(abs(a), abs(b)))
@@ -70,7 +75,7 @@ def _real_same(grader: dict[str, Any]) -> Callable[[Any, Any], bool]:
 
 def _read_expression(text: str) -> Any:
     try:
-        return parse_math(clean(text) if len(text) < 2000 else text)
+        return parse_math(clean(text, units=False) if len(text) < 2000 else text)
     except (MathError, ValueError, TypeError, ZeroDivisionError, RecursionError):
         return None
 
@@ -80,31 +85,54 @@ def _choice_reader(grader: dict[str, Any]) -> Callable[[str], str | None]:
     by_text = {normalise_text(t): letter for letter, t in options.items()}
 
     def read(text: str) -> str | None:
-        match = _LETTER.match(text.strip())
+        # collapse blank runs first: no pattern below can then backtrack over them
+        text = " ".join(text.split())
+        # "**B**", "\\textbf{B}", "$B$", "`B`": the letter inside its markup
+        text = TEXT_MACRO.sub(r"\1", text).replace("**", "").strip().strip("*_`$").strip()
+        match = _LETTER.match(text)
         if match:
             letter = match.group(1).upper()
             return letter if not options or letter in options else None
-        return by_text.get(normalise_text(text))
+        found = by_text.get(normalise_text(text))
+        if found is None and options:
+            match = _LETTER_TEXT.match(text)
+            if match and by_text.get(normalise_text(match.group(2))) == match.group(1).upper():
+                return match.group(1).upper()  # the letter and its own text agree
+        return found
 
     return read
 
 
 def _multi_reader(grader: dict[str, Any]) -> Callable[[str], frozenset[str] | None]:
     single = _choice_reader(grader)
+    options: dict[str, str] = grader.get("options") or {}
 
     def read(text: str) -> frozenset[str] | None:
+        text = " ".join(text.split())  # see _choice_reader
         text = re.sub(r"\\text\{([^{}]*)\}", r"\1", text).strip().strip("{}[]()")
-        if normalise_text(text) in ("none", "no options", ""):
+        # not normalise_text: it drops articles, and the option "A" is not "none"
+        if re.sub(r"[^\w\s]", " ", text).casefold().split() in ([], ["none"], ["no", "options"]):
             return frozenset()
-        letters = set()
-        for part in _SPLIT.split(text):
-            if not part:
-                continue
-            letter = single(part)
-            if letter is None:
-                return None
-            letters.add(letter)
-        return frozenset(letters)
+        alone = single(text)  # one option, whose text may hold a separator ("Salt and pepper")
+        if alone is not None:
+            return frozenset({alone})
+        # split on separators first, so that option texts may hold spaces ("New York, Rome")
+        for splitter in (_SPLIT_LIST, _SPLIT):
+            letters: set[str] | None = set()
+            for part in splitter.split(text):
+                if not part:
+                    continue
+                letter = single(part)
+                if letter is not None:
+                    letters.add(letter)
+                elif re.fullmatch(r"[A-H]{2,8}", part) and set(part) <= set(options or part):
+                    letters.update(part)  # "ACD": letters run together
+                else:
+                    letters = None
+                    break
+            if letters is not None:
+                return frozenset(letters)
+        return None
 
     return read
 

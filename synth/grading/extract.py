@@ -26,8 +26,11 @@ _LINE = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|=|:)\s*:?\s*([^\n]{1,%d})" % MAX_ANSWER,
     re.IGNORECASE,
 )
+_MATH_FIRST = re.compile(r"^\s*(?:\$\$?|\\\()([^$]+?)(?:\$\$?|\\\))")
+_MORE = re.compile(r"[$\d]|\\\(|\b(?:or|and)\b", re.IGNORECASE)
 _NUMBER = re.compile(
-    r"[-\u2212]?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?\s*(?:%|\\%)?"
+    r"[-\u2212]?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+\b)?(?:\s*/\s*\d+)?"
+    r"\s*(?:%|\\%)?"
     r"|[-\u2212]?\\[dt]?frac\{-?\d+\}\{\d+\}"
 )
 
@@ -75,9 +78,21 @@ def _unbox(text: str) -> str:
 
 
 def boxed(text: str) -> list[str]:
-    starts = [m.end() for m in _BOX.finditer(text)]
+    # the last boxes, found from the end: a response of 200,000 boxes costs no more
+    starts: list[int] = []
+    last = {name: text.rfind(name) for name in ("\\boxed", "\\fbox")}
+    for _ in range(8 * MAX_STATEMENTS):  # bounded: "\\boxed" without a brace
+        if len(starts) >= MAX_STATEMENTS:
+            break
+        name, at = max(last.items(), key=lambda item: item[1])
+        if at < 0:
+            break
+        match = _BOX.match(text, at)
+        if match:
+            starts.append(match.end())
+        last[name] = text.rfind(name, 0, at)
     found = []
-    for start in starts[-MAX_STATEMENTS:]:
+    for start in starts[::-1]:
         inner = _braced(text, start)
         if inner is not None:
             found.append(_unbox(inner))
@@ -101,7 +116,7 @@ def tagged(text: str) -> list[str]:
 
 
 def _clean_line(value: str) -> str:
-    value = value.strip()
+    value = value.strip().rstrip(".").strip()  # "is $7$." -> "$7$"
     for wrapper in ("**", "__", "$$", "$", "`", "\\(", "\\)", "\\[", "\\]"):
         value = (
             value.replace(wrapper, " ")
@@ -116,6 +131,14 @@ def lines(text: str) -> list[str]:
     matches = [m.group(1) for m in _LINE.finditer(tail)]
     found = []
     for value in matches[-MAX_STATEMENTS:]:
+        for _ in range(4):  # "Final Answer: The final answer is $7$." -> "$7$."
+            nested = _LINE.search(value)
+            if nested is None:
+                break
+            value = nested.group(1)
+        math = _MATH_FIRST.match(value)  # "$7$. I hope it is correct." -> "7"
+        if math and not _MORE.search(value[math.end() :]):  # but not "$2$ or $3$"
+            value = math.group(1)
         inner = boxed(value)
         found.append(inner[-1] if inner else _clean_line(value))
     return [v for v in found if v]

@@ -11,7 +11,7 @@ from typing import Any
 from synth.certificate import parse_header
 from synth.grading import assignment as assignments
 from synth.grading.compare import NUMERIC_TYPES, Comparator, comparator, load_grader
-from synth.grading.extract import statements
+from synth.grading.extract import SHORT_RESPONSE, Statements, statements
 from synth.problem import ANSWER_TYPES, Problem
 
 MAX_RESPONSE = 2_000_000  # characters considered (the tail is kept: answers come last)
@@ -93,6 +93,16 @@ def grade(
         response = "" if response is None else str(response)
     response = response[-MAX_RESPONSE:]
     found = statements(response, numeric=target.answer_type in NUMERIC_TYPES)
+    if found.source in ("number", "none") and target.compare is not None:
+        # A short one-line response that reads whole ("\\sqrt{2}", "\\pi", "1e6") is the
+        # answer itself; only otherwise is its last number taken ("3 + 4 = 7" -> 7).
+        whole = response.strip()
+        if (
+            0 < len(whole) <= SHORT_RESPONSE
+            and "\n" not in whole
+            and target.compare.read(whole) is not None
+        ):
+            found = Statements((whole,), "whole")
     if not found.values:
         return Grade(False, 0.0, None, "no final answer found")
     if target.answer_type == "assignment":

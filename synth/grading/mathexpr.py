@@ -14,7 +14,9 @@ import math
 import random
 import re
 from functools import lru_cache
+from typing import Any
 
+import mpmath
 import sympy
 
 MAX_TOKENS = 400
@@ -178,7 +180,7 @@ class _Parser:
                 self.take()
                 exponent = self.group("{", "}") if self.peek() == "{" else self.atom()
             arg = self.atom() if self.peek() in ("(", "{") else self.power()
-            value = FUNCTIONS[name](arg)
+            value = _checked(FUNCTIONS[name](arg))
             return value if exponent is None else _safe_pow(value, exponent)
         if tok[0].isdigit() or tok[0] == ".":
             self.take()
@@ -191,23 +193,124 @@ class _Parser:
         raise MathError(f"unsupported token {tok!r}")
 
 
+# -- bounded numeric evaluation ------------------------------------------------------
+# sympy's evalf will happily work on exp(exp(exp(18))) or 18^(18^(18^18)) for minutes; and
+# a float conversion turns 10^400 into inf, which then "equals" anything. So values are
+# computed here, bottom-up, in a private mpmath context, refusing any intermediate value
+# whose magnitude is out of bounds, before the work could explode.
+
+_MP = mpmath.MPContext()
+_MP.prec = 256
+MAX_LOG = 50_000.0  # natural log of the largest magnitude evaluated (about 10^21700)
+MAX_TRIG_ARGUMENT = 1e50
+
+
+class _Unevaluable(ArithmeticError):
+    """This expression has no (bounded, finite) value here."""
+
+
+def _bounded(value: Any) -> Any:
+    if not _MP.isfinite(value):
+        raise _Unevaluable("not finite")
+    if value and _MP.mag(value) > MAX_LOG * 1.4427:  # log2(e)
+        raise _Unevaluable("too large")
+    return value
+
+
+def _evaluate(expr: sympy.Expr, point: dict[sympy.Symbol, Any]) -> Any:
+    """expr's value at `point` (an mpmath number), or _Unevaluable."""
+    if expr.is_Rational:
+        return _MP.mpf(expr.p) / expr.q
+    if expr.is_Float:
+        return _MP.mpf(expr)
+    if expr.is_Symbol:
+        if expr not in point:
+            raise _Unevaluable(f"no value for {expr}")
+        return point[expr]
+    if expr is sympy.pi:
+        return +_MP.pi
+    if expr is sympy.E:
+        return +_MP.e
+    if expr is sympy.I:
+        return _MP.mpc(0, 1)
+    if expr.is_Add:
+        total = _MP.zero
+        for term in expr.args:
+            total = _bounded(total + _evaluate(term, point))
+        return total
+    if expr.is_Mul:
+        product = _MP.one
+        for factor in expr.args:
+            product = _bounded(product * _evaluate(factor, point))
+        return product
+    if expr.is_Pow:
+        base, exponent = _evaluate(expr.base, point), _evaluate(expr.exp, point)
+        if not base:
+            if _MP.re(exponent) > 0:
+                return _MP.zero
+            raise _Unevaluable("0 to a non-positive power")
+        size = exponent * _MP.log(base)
+        if _MP.re(size) > MAX_LOG or abs(_MP.im(size)) > MAX_TRIG_ARGUMENT:
+            raise _Unevaluable("power too large")
+        if _MP.re(size) < -MAX_LOG:
+            return _MP.zero
+        return _bounded(_MP.power(base, exponent))
+    function = _MP_FUNCTIONS.get(type(expr).__name__)
+    if function is None or len(expr.args) != 1:
+        raise _Unevaluable(f"cannot evaluate {type(expr).__name__}")
+    arg = _evaluate(expr.args[0], point)
+    if type(expr) is sympy.exp:
+        if _MP.re(arg) > MAX_LOG or abs(_MP.im(arg)) > MAX_TRIG_ARGUMENT:
+            raise _Unevaluable("exp too large")
+        if _MP.re(arg) < -MAX_LOG:
+            return _MP.zero
+    elif type(expr) is sympy.log:
+        if not arg:
+            raise _Unevaluable("log 0")
+    elif abs(arg) > MAX_TRIG_ARGUMENT:
+        raise _Unevaluable("argument too large")
+    return _bounded(function(arg))
+
+
+_MP_FUNCTIONS = {
+    "sin": _MP.sin,
+    "cos": _MP.cos,
+    "tan": _MP.tan,
+    "log": _MP.log,
+    "exp": _MP.exp,
+    "asin": _MP.asin,
+    "acos": _MP.acos,
+    "atan": _MP.atan,
+}
+
+
 def _magnitude(x: sympy.Expr) -> float:
+    """log10 |x| of a numeric expression (inf when it cannot be bounded)."""
     try:
-        value = abs(complex(x.evalf(15)))
-    except (TypeError, ValueError):
+        value = abs(_evaluate(x, {}))
+    except (_Unevaluable, ZeroDivisionError, ValueError, TypeError):
         return math.inf
-    return math.log10(value) if value > 0 else 0.0
+    return float(_MP.log10(value)) if value > 0 else 0.0
+
+
+def _checked(value: sympy.Expr) -> sympy.Expr:
+    """A numeric subexpression, refused when its value would be too large to work with
+    (exp(exp(100)), 10^{10^{10}})."""
+    if value.is_number and _magnitude(value) > MAX_RESULT_DIGITS:
+        raise MathError("number too large")
+    return value
 
 
 def _safe_pow(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     """base ** exponent, refused when a numeric result would have too many digits."""
     if exponent.is_number:
-        size = abs(complex(exponent.evalf(15))) if exponent.is_finite is not False else math.inf
-        if size > 10_000:
+        if _magnitude(exponent) > 4:  # |exponent| > 10_000
             raise MathError("exponent too large")
-        if base.is_number and _magnitude(base) * size > MAX_RESULT_DIGITS:
+        if base.is_number and _magnitude(base) * float(abs(_evaluate(exponent, {}))) > (
+            MAX_RESULT_DIGITS
+        ):
             raise MathError("power too large")
-    return sympy.Pow(base, exponent)
+    return _checked(sympy.Pow(base, exponent))
 
 
 @lru_cache(maxsize=4096)
@@ -223,22 +326,21 @@ def parse_math(text: str) -> sympy.Expr:
 
 
 def equivalent(a: sympy.Expr, b: sympy.Expr, tolerance: float = 1e-9) -> bool:
-    """a == b as functions: exact for rational numbers, else equal at random points."""
+    """a == b as functions: exact for rational numbers, else equal at random points (points
+    where either side has no bounded finite value are skipped; if all are, not equal)."""
     if a.is_Rational and b.is_Rational:
         return bool(a == b)
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
     rng = random.Random(12345)
     agreed = 0
     for _ in range(12):
-        point = {s: sympy.Rational(rng.randint(-900, 900), rng.randint(50, 300)) for s in symbols}
+        point = {s: _MP.mpf(rng.randint(-900, 900)) / rng.randint(50, 300) for s in symbols}
         try:
-            va = complex(a.evalf(30, subs=point))
-            vb = complex(b.evalf(30, subs=point))
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            va = _evaluate(a, point)
+            vb = _evaluate(b, point)
+        except (_Unevaluable, ZeroDivisionError, ValueError, TypeError, OverflowError):
             continue
-        if any(math.isnan(v.real) or math.isnan(v.imag) for v in (va, vb)):
-            continue
-        if abs(va - vb) > tolerance * max(1.0, abs(va), abs(vb)):
+        if abs(va - vb) > tolerance * max(1, abs(va), abs(vb)):
             return False
         agreed += 1
         if agreed >= 5 or not symbols:

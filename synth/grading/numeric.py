@@ -13,31 +13,45 @@ import re
 from fractions import Fraction
 
 MAX_DIGITS = 400
+MAX_UNIT_TEXT = 200  # "12 square metres": longer text is no number with a unit
 MAX_EXPONENT = 400
 
-_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|operatorname)\s*\{([^{}]*)\}")
+TEXT_MACRO = re.compile(
+    r"\\(?:text|textbf|textit|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt|mbox"
+    r"|operatorname|boldsymbol|bm)\s*\{([^{}]*)\}"
+)
 _NOISE = re.compile(r"\\[,;:! ]|\\left|\\right|\\displaystyle|~|\\\$|\$|\\\(|\\\)|\\\[|\\\]")
 _FRAC = re.compile(r"^([-+]?)\\[dt]?frac\s*\{\s*([-+]?[\d.]+)\s*\}\s*\{\s*([-+]?[\d.]+)\s*\}$")
 _FRAC_SHORT = re.compile(r"^([-+]?)\\[dt]?frac(\d)(\d)$")
-_ASSIGN = re.compile(r"^[A-Za-z]\w{0,12}\s*(?:=|:=)\s*")
+_ASSIGN = re.compile(r"^[A-Za-z]\w{0,12}(?:\([^()=]{0,40}\))?\s*(?:=|:=)\s*")
 _UNIT = re.compile(r"(?<=[\d%.])\s*[A-Za-z][A-Za-z\s.²³/]*$")
 _DECIMAL = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_SPACED_THOUSANDS = re.compile(r"(?<=\d)\s(?=\d{3}(?!\d))")
 _RATIO = re.compile(r"^([-+]?\d+)\s*/\s*([-+]?\d+)$")
 
 
-def clean(text: str) -> str:
-    """Strip LaTeX wrappers, currency, units and `x =` from a candidate answer."""
-    text = text.strip().replace("\u2212", "-").replace("\u2013", "-").replace("\u00a0", " ")
-    text = _TEXT.sub(r" \1 ", text)
+def clean(text: str, units: bool = True) -> str:
+    """Strip LaTeX wrappers, currency, units and `x =` from a candidate answer. `units`:
+    drop trailing unit words ("12 cm"); off for expressions, where `2x` is not 2."""
+    text = " ".join(text.split())  # one space per blank run: nothing below can backtrack on it
+    text = text.replace("\u2212", "-").replace("\u2013", "-")
+    text = TEXT_MACRO.sub(r" \1 ", text)
     text = _NOISE.sub(" ", text)
     text = text.replace("{,}", ",").strip()
     text = _ASSIGN.sub("", text)
-    text = _UNIT.sub("", text).strip()
+    if units and len(text) <= MAX_UNIT_TEXT:
+        text = _UNIT.sub("", text).strip()
     text = text.rstrip(".").strip()
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1].strip()
-    return text.replace(" ", "") if re.fullmatch(r"[-+\d\s,./%]+", text) else text
+    if text.startswith("(") and text.endswith(")") and "(" not in text[1:-1]:
+        text = text[1:-1].strip()  # \left(7\right) -> (7) -> 7
+    if re.fullmatch(r"[-+\d\s,./%]+", text):
+        text = _SPACED_THOUSANDS.sub("", text)  # "1 234 567" (and 1\,234)
+        if not re.search(r"\d\s+\d", text):  # but "7 8" is two numbers, not 78
+            text = text.replace(" ", "")
+    return text
 
 
 def _decimal(text: str) -> Fraction | None:
