@@ -27,13 +27,15 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import IdleWait, machine_busy_seconds, own_children_cpu  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -131,43 +133,7 @@ CHILDREN = {
 }
 
 
-def _machine_busy_seconds() -> float | None:
-    """CPU seconds the whole machine has spent busy since boot (Linux /proc/stat), or None."""
-    try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            fields = handle.readline().split()
-        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _own_children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-class _IdleWait:
-    """Before each measurement, wait (up to a total budget) for the other processes on the
-    machine to go quiet: < 0.2 busy cores over a 2-second window."""
-
-    def __init__(self, budget: float) -> None:
-        self.left = budget
-
-    def __call__(self) -> None:
-        while self.left > 0:
-            before, started = _machine_busy_seconds(), time.perf_counter()
-            if before is None:
-                return
-            time.sleep(2.0)
-            elapsed = time.perf_counter() - started
-            self.left -= elapsed
-            if (_machine_busy_seconds() - before) / elapsed < 0.2:
-                return
-        self.left = 0
-
-
-_wait_idle = _IdleWait(0)
+_wait_idle = IdleWait(0)
 
 
 def measure(task: dict, repeat: int) -> dict:
@@ -180,7 +146,7 @@ def measure(task: dict, repeat: int) -> dict:
     for _ in range(repeat):
         _wait_idle()
         env = dict(os.environ, OMP_NUM_THREADS="1")
-        busy_before, cpu_before = _machine_busy_seconds(), _own_children_cpu()
+        busy_before, cpu_before = machine_busy_seconds(), own_children_cpu()
         started = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(task)],
@@ -191,8 +157,8 @@ def measure(task: dict, repeat: int) -> dict:
             text=True,
         )
         process_seconds = time.perf_counter() - started
-        cpu = _own_children_cpu() - cpu_before
-        busy_after = _machine_busy_seconds()
+        cpu = own_children_cpu() - cpu_before
+        busy_after = machine_busy_seconds()
         other = (
             None
             if busy_before is None or busy_after is None
