@@ -299,7 +299,7 @@ def _verify_kind(c: _Checker, kind: str | None, answer: str, data: dict[str, Any
     return f"unknown certificate kind {kind!r}"
 
 
-def _constants(exprs: list[z3.ExprRef]) -> list[z3.ExprRef]:
+def constants(exprs: list[z3.ExprRef]) -> list[z3.ExprRef]:
     """Uninterpreted constants occurring in `exprs`, by name."""
     seen: dict[str, z3.ExprRef] = {}
     stack, visited = list(exprs), set()
@@ -321,7 +321,7 @@ def _verify_count(c: _Checker, answer: str, data: dict[str, Any]) -> str | None:
     except ValueError:
         return f"count answer {answer!r} is not an integer"
     s = c.solver()
-    consts = {k.decl().name(): k for k in _constants(list(s.assertions()))}
+    consts = {k.decl().name(): k for k in constants(list(s.assertions()))}
     missing = [n for n in data.get("project", []) if n not in consts]
     if missing:
         return f"projection names undeclared constants: {missing[:3]}"

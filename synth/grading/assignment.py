@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import z3
 
-from synth.certificate import CHECKS_MARKER
+from synth.certificate import CHECKS_MARKER, constants
 from synth.grading.compare import normalise_text
 
 _GRID_TOKEN = re.compile(r"-?\d+|[^\W\d_]+")
@@ -114,16 +114,8 @@ class _Checker:
         ]
 
     def _collect(self) -> None:
-        stack, seen = list(self.solver.assertions()), set()
-        while stack:
-            e = stack.pop()
-            if e.get_id() in seen:
-                continue
-            seen.add(e.get_id())
-            if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                self.consts[e.decl().name()] = e
-            elif z3.is_app(e):
-                stack.extend(e.children())
+        for const in constants(list(self.solver.assertions())):
+            self.consts[const.decl().name()] = const
 
     def valid(self, assignment: dict[str, str]) -> bool:
         literals = []
