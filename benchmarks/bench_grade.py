@@ -95,6 +95,9 @@ SUBGROUPS = {
 RESPONSES_PER_ROW = 5
 
 
+HOSTILE_LIMIT_MS = 100.0  # the bound for any hostile response
+
+
 def target_of(group: str) -> float | None:
     kind = group.split("/")[0]
     if kind in ("integer", "rational", "real"):
@@ -1184,6 +1187,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {t['verdict']}  {t['target']:<44} >= {t['goal']:>7,.0f}/s  "
             f"measured {_fmt_rate(t['value'])}/s"
+        )
+    if hostile and worst:
+        verdict = (
+            "PASS" if worst[0] < HOSTILE_LIMIT_MS and "timeout" not in hostile[worst[1]] else "MISS"
+        )
+        print(
+            f"  {verdict}  slowest hostile response graded            <  {HOSTILE_LIMIT_MS:>7,.0f} ms "
+            f"measured {_fmt_ms(worst[0])} ms ({worst[1]})"
         )
     print(f"\ntotal benchmark time {elapsed:.1f}s")
 
