@@ -72,9 +72,9 @@ def test_same_bytes_for_one_and_two_workers(tmp_path: Path) -> None:
 
 def test_kill_and_resume_gives_the_same_pool(tmp_path: Path) -> None:
     reference = tmp_path / "ref"
-    assert run("generate", GRID, "-n", "30", "-o", reference).exit_code == 0
+    assert run("generate", GRID, "-n", "60", "-o", reference).exit_code == 0
     pool = tmp_path / "pool"
-    cmd = [sys.executable, "-m", "veriforge", "generate", GRID, "-n", "30", "-o", str(pool)]
+    cmd = [sys.executable, "-m", "veriforge", "generate", GRID, "-n", "60", "-o", str(pool)]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.DEVNULL,
@@ -96,10 +96,10 @@ def test_kill_and_resume_gives_the_same_pool(tmp_path: Path) -> None:
     # a torn last line (killed mid-write) must be tolerated
     with open(log, "a") as handle:
         handle.write('{"index": 99, "row": {"id"')
-    refused = run("generate", GRID, "-n", "30", "-o", pool)
+    refused = run("generate", GRID, "-n", "60", "-o", pool)
     assert refused.exit_code == 2
     assert "--resume" in refused.output
-    resumed = run("generate", GRID, "-n", "30", "-o", pool, "--resume")
+    resumed = run("generate", GRID, "-n", "60", "-o", pool, "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert shard_digests(pool) == shard_digests(reference)
     assert not (tmp_path / "pool.partial").exists()
