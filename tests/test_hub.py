@@ -466,7 +466,7 @@ def test_dry_run_without_the_hub_still_lists_the_files(hub, pools, no_backoff):
 def test_concurrent_commit_is_refused(hub, pools, monkeypatch):
     """Someone pushes between our read of the repo and our commit: the commit names its
     parent, so the Hub refuses it instead of silently overwriting their change."""
-    import synth.hub.publish as hub_module
+    import synth.hub.remote as hub_module
 
     assert run("publish", pools["kk"], "--repo", REPO).exit_code == 0
     real = hub_module._read_remote

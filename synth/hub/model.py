@@ -15,7 +15,7 @@ from synth.card import (
 )
 from synth.hub.errors import _REPO_ID_RE, HubInputError, Step, _check_branch, check_repo_id
 from synth.hub.plan import FileToUpload, PublishResult, _diff
-from synth.hub.remote import _api, _apply, _Context, _read_remote, _repo_url, _whoami
+from synth.hub.remote import _api, _apply, _Context, _repo_url, open_repo
 from synth.pool import README
 
 CHECKPOINT_EXCLUDE = (
@@ -281,16 +281,7 @@ def publish_model(
         run_dir, repo_id=repo_id, endpoint=api.endpoint, license=license
     )
     ctx = _Context(api.endpoint, repo_id, "model", token)
-    if not dry_run:
-        step(f"checking the token for {api.endpoint}")
-        _whoami(api, ctx)
-    step(f"reading {repo_id} on {api.endpoint}")
-    remote = _read_remote(api, ctx, branch, dry_run=dry_run)
-    if private and remote.exists and remote.private is False:
-        raise HubInputError(
-            f"{repo_id} already exists and is public: --private would not make it private. "
-            "Change its visibility in the repo settings first, or publish without --private."
-        )
+    remote = open_repo(api, ctx, branch, private=private, dry_run=dry_run, step=step)
     managed = set(RUN_FILES.values())
     changes = _diff(
         files,

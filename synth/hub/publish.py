@@ -9,9 +9,9 @@ from synth.card import (
     DEFAULT_CONFIG,
     config_prefix,
 )
-from synth.hub.errors import HubInputError, Step, _check_branch, check_config, check_repo_id
+from synth.hub.errors import Step, _check_branch, check_config, check_repo_id
 from synth.hub.plan import PublishResult, _diff, _load_pool, plan_upload, validate_pool
-from synth.hub.remote import _api, _apply, _Context, _read_remote, _repo_url, _whoami
+from synth.hub.remote import _api, _apply, _Context, _repo_url, open_repo
 from synth.pool import DATA_DIR
 from synth.verification import RowVerdict
 
@@ -44,18 +44,14 @@ def publish_pool(
     local = _load_pool(pool)
     api = _api(token)
     ctx = _Context(api.endpoint, repo_id, "dataset", token)
-    if not dry_run:
-        step(f"checking the token for {api.endpoint}")
-        _whoami(api, ctx)
-    step(f"verifying {len(local.problems)} rows from their certificates")
-    validate_pool(local, workers=workers, on_verdict=on_verdict)
-    step(f"reading {repo_id} on {api.endpoint}")
-    remote = _read_remote(api, ctx, branch, dry_run=dry_run)
-    if private and remote.exists and remote.private is False:
-        raise HubInputError(
-            f"{repo_id} already exists and is public: --private would not make it private. "
-            "Change its visibility in the repo settings first, or publish without --private."
-        )
+
+    def verify() -> None:
+        step(f"verifying {len(local.problems)} rows from their certificates")
+        validate_pool(local, workers=workers, on_verdict=on_verdict)
+
+    remote = open_repo(
+        api, ctx, branch, private=private, dry_run=dry_run, step=step, before_read=verify
+    )
     files = plan_upload(
         local, config_name, repo_id=repo_id, existing_card=remote.readme, revision=branch
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,6 +264,33 @@ def _read_remote(api: Any, ctx: _Context, branch: str, *, dry_run: bool) -> _Rem
             return _Remote(exists=False, branch_exists=False, note=str(explained))
         raise explained from err
     return _Remote(True, bool(info.private), branch_exists, info.sha, files, readme)
+
+
+def open_repo(
+    api: Any,
+    ctx: _Context,
+    branch: str,
+    *,
+    private: bool,
+    dry_run: bool,
+    step: Step,
+    before_read: Callable[[], None] | None = None,
+) -> _Remote:
+    """Check the token (unless dry-run), run `before_read`, read the repo, and refuse to
+    publish "privately" into a repo that already exists in public."""
+    if not dry_run:
+        step(f"checking the token for {api.endpoint}")
+        _whoami(api, ctx)
+    if before_read is not None:
+        before_read()
+    step(f"reading {ctx.repo_id} on {api.endpoint}")
+    remote = _read_remote(api, ctx, branch, dry_run=dry_run)
+    if private and remote.exists and remote.private is False:
+        raise HubInputError(
+            f"{ctx.repo_id} already exists and is public: --private would not make it private. "
+            "Change its visibility in the repo settings first, or publish without --private."
+        )
+    return remote
 
 
 def _whoami(api: Any, ctx: _Context) -> None:
