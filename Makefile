@@ -20,7 +20,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(VPY) -m pip install --quiet -c constraints.txt -e '.[dev,solvers,train]'
 	@touch $@
 
 test: venv
@@ -30,7 +30,7 @@ demo: venv
 	$(VENV)/bin/veriforge demo
 
 $(BENCH_STAMP): $(STAMP)
-	$(VPY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	$(VPY) -m pip install --quiet -c constraints.txt -e '.[dev,solvers,train,bench]'
 	@touch $@
 
 bench: $(BENCH_STAMP)

@@ -705,6 +705,11 @@ def publish_model_command(
     _publish_report(result, f"the checkpoint {checkpoint}")
 
 
+# Layer commands live in their own modules and register themselves on `app`; they import
+# heavy dependencies (torch, transformers) inside the commands so `--help` stays instant.
+from veriforge import cli_evolve, cli_train  # noqa: E402,F401
+
+
 def main() -> None:
     app()
 
