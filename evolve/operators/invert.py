@@ -104,12 +104,18 @@ class Invert:
         original = program.inputs[target]
         if not value.is_Rational or Fraction(int(value.p), int(value.q)) != original:
             raise Rejected("wrong type", f"solution {value}")
-        general = sympy.solve(sympy.Eq(out, symbols[goal]), x, rational=True, dict=False)
+        at_goal = {**concrete, symbols[goal]: sympy.Rational(str(answer))}
         branch = None
-        for g in general if isinstance(general, list) else []:
-            at = g.subs({**concrete, symbols[goal]: sympy.Rational(str(answer))})
-            if at.is_Rational and sympy.Rational(at) == sympy.Rational(str(original)):
-                branch = g
+        # Prefer x_k = g(answer, other inputs); fall back to x_k = g(answer) with the other
+        # inputs fixed (their numerals then become context of the child).
+        for fixed in ({}, concrete):
+            general = sympy.solve(sympy.Eq(out.subs(fixed), symbols[goal]), x, rational=True, dict=False)
+            for g in general if isinstance(general, list) else []:
+                at = sympy.simplify(g.subs(at_goal))
+                if at.is_Rational and sympy.Rational(at) == sympy.Rational(str(original)):
+                    branch = g
+                    break
+            if branch is not None:
                 break
         if branch is None:
             raise Rejected("no closed form for the input")
