@@ -294,6 +294,8 @@ def _problem(
         "generator": {"veriforge": GENERATOR_VERSION, "z3": z3.get_version_string()},
         "rlimit": spec.solver.rlimit,
     }
+    if spec.solution:  # a worked solution for supervised warm starts (`veriforge sft`)
+        meta["solution"] = render(spec.solution, {**st.params, **st.query_let, "answer": answer.text})
     return Problem(
         id=content_id(spec.name, compiled.hash, st.level, seed, index, prompt, answer.text),
         source=spec.name,

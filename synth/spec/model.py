@@ -197,6 +197,9 @@ class Spec(_Strict):
     intro: Texts = ""
     instructions: str | None = None
     template: str | None = None
+    solution: str | None = Field(
+        None, description="optional Jinja2 template of a worked solution, stored in meta.solution"
+    )
     solver: Solver = Field(default_factory=Solver)
 
     @model_validator(mode="after")
