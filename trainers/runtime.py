@@ -41,9 +41,17 @@ def resolve_dtype(dtype: str, device: Any) -> Any:
     return {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
 
 
+def quiet_transformers() -> None:
+    """No per-load progress bars from transformers (our commands draw their own)."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+
+
 def load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
+    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token

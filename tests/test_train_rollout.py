@@ -1,0 +1,140 @@
+"""Rollout backends and log-probs on a tiny offline Llama."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from evolve.models import SamplingParams
+from trainers.logprobs import build_batch, completion_logprobs
+from trainers.prompting import format_prompt
+from trainers.rollout import VLLM_MISSING, RolloutError, TransformersBackend, VLLMBackend, _trim
+
+torch.set_num_threads(1)
+PROMPTS = ["Question: 1 + 2 = ?\nAnswer:", "Question: 17 - 3 = ?\nAnswer:", "Question: 5 + 5 = ?\nAnswer:"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from trainers.tiny import build_tiny_model
+
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny") / "m", hidden_size=32, num_layers=2, num_heads=2)
+    return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
+def test_prefix_sharing_samples_the_same_tokens_as_plain_generate(tiny):
+    model, tok = tiny
+    params = SamplingParams(max_new_tokens=10, temperature=1.0, n=3, seed=5)
+    shared = TransformersBackend(model, tok, prefix_sharing=True).generate(PROMPTS, params, counts=[2, 3, 1])
+    plain = TransformersBackend(model, tok, prefix_sharing=False).generate(PROMPTS, params, counts=[2, 3, 1])
+    assert shared == plain
+    assert [len(r.completions) for r in shared] == [2, 3, 1]
+    again = TransformersBackend(model, tok).generate(PROMPTS, params, counts=[2, 3, 1])
+    assert again == shared  # seeded
+    other = TransformersBackend(model, tok).generate(PROMPTS, SamplingParams(max_new_tokens=10, n=3, temperature=1.0, seed=6))
+    assert other != shared
+
+
+def test_generation_does_not_touch_the_global_rng(tiny):
+    model, tok = tiny
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    TransformersBackend(model, tok).generate(PROMPTS[:1], SamplingParams(max_new_tokens=4, temperature=1.0, seed=1))
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_batches_give_the_same_completions_for_each_prompt(tiny):
+    model, tok = tiny
+    params = SamplingParams(max_new_tokens=6, temperature=0.0, n=1)
+    whole = TransformersBackend(model, tok, batch_size=8).generate(PROMPTS, params)
+    split = TransformersBackend(model, tok, batch_size=1).generate(PROMPTS, params)
+    assert [r.completions[0].text for r in whole] == [r.completions[0].text for r in split]
+    for r in whole:
+        assert r.completions[0].finished is False or len(r.completions[0].token_ids) <= 6
+
+
+def test_trim_cuts_at_eos_and_stop_strings(tiny):
+    _, tok = tiny
+    ids = tok(" 12 apples\nmore", add_special_tokens=False)["input_ids"]
+    kept, text, finished = _trim(tok, ids + [tok.eos_token_id, 5], {tok.eos_token_id}, ["\n"])
+    assert text == " 12 apples" and finished
+    assert "\n" in tok.decode(kept) and not tok.decode(kept).endswith("more")
+    kept, text, finished = _trim(tok, ids + [tok.eos_token_id, 5], {tok.eos_token_id}, [])
+    assert kept[-1] == tok.eos_token_id and finished and text == " 12 apples\nmore"
+    kept, text, finished = _trim(tok, ids, {tok.eos_token_id}, [])
+    assert kept == ids and not finished
+
+
+def test_stop_strings_end_generation(tiny):
+    model, tok = tiny
+    params = SamplingParams(max_new_tokens=24, temperature=1.0, n=8, seed=0, stop=(" ",))
+    for r in TransformersBackend(model, tok).generate(PROMPTS, params):
+        for c in r.completions:
+            assert " " not in c.text
+            if c.finished and tok.eos_token_id not in c.token_ids:
+                assert " " in tok.decode(list(c.token_ids))
+
+
+def test_shared_prefix_logprobs_and_gradients_match_full_sequences(tiny):
+    model, tok = tiny
+    rollouts = TransformersBackend(model, tok).generate(
+        PROMPTS, SamplingParams(max_new_tokens=6, temperature=1.0, n=2, seed=3)
+    )
+    group, comps = [], []
+    for j, r in enumerate(rollouts):
+        for c in r.completions:
+            group.append(j)
+            comps.append(list(c.token_ids))
+    batch = build_batch([list(r.prompt_ids) for r in rollouts], comps, group, tok.pad_token_id)
+    shared, ent = completion_logprobs(model, batch, prefix_sharing=True, entropy=True)
+    full, _ = completion_logprobs(model, batch, prefix_sharing=False)
+    assert torch.allclose(shared, full, atol=1e-5)
+    assert ent is not None and bool((ent[batch.completion_mask.bool()] > 0).all())
+    g1 = torch.autograd.grad(shared.sum(), list(model.parameters()))
+    full, _ = completion_logprobs(model, batch, prefix_sharing=False)
+    g2 = torch.autograd.grad(full.sum(), list(model.parameters()))
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(g1, g2))
+    # a sub-batch re-indexes its prompts and gives the same values
+    rows = torch.tensor([1, 4])
+    sub, _ = completion_logprobs(model, batch.select(rows), prefix_sharing=True)
+    assert torch.allclose(sub, shared[rows][:, : sub.shape[1]], atol=1e-5)
+
+
+def test_logprobs_use_the_sampling_temperature(tiny):
+    model, tok = tiny
+    batch = build_batch([tok("Question: 1\nAnswer:")["input_ids"]], [[5, 6, 7]], [0], tok.pad_token_id)
+    with torch.no_grad():
+        logits = model(input_ids=torch.cat([batch.prompt_ids, batch.completion_ids], 1)).logits
+        width = batch.prompt_ids.shape[1]
+        expected = torch.log_softmax(logits[0, width - 1 : -1] / 0.5, -1)[[0, 1, 2], [5, 6, 7]]
+        got, _ = completion_logprobs(model, batch, temperature=0.5)
+    assert torch.allclose(got[0], expected, atol=1e-5)
+
+
+def test_plain_and_chat_prompt_formats(tiny):
+    _, tok = tiny
+    assert format_prompt(tok, "2 + 2 = ?") == "Question: 2 + 2 = ?\nAnswer:"
+
+    class Chat:
+        chat_template = "x"
+
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return "|".join(m["role"] + ":" + m["content"] for m in messages) + "|assistant:"
+
+    assert format_prompt(Chat(), "hi", system="be brief") == "system:be brief|user:hi|assistant:"
+
+
+def test_vllm_missing_gives_a_clear_message(tiny):
+    pytest.importorskip  # vLLM is not installable on this CPU machine
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(RolloutError) as info:
+            VLLMBackend("model", tiny[1])
+        assert str(info.value) == VLLM_MISSING
+        assert "pip install 'veriforge[vllm]'" in VLLM_MISSING and "rollout.backend: transformers" in VLLM_MISSING
+    else:  # pragma: no cover - GPU machines with vLLM
+        pytest.skip("vLLM is installed")
