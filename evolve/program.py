@@ -37,6 +37,9 @@ class Program:
     fixed: frozenset[str] = field(default_factory=frozenset)  # inputs operators must not change
 
     def __post_init__(self) -> None:
+        # Inputs in name order: the same program iterates the same way after a JSON round
+        # trip (pool rows store canonical, key-sorted JSON), which keeps runs resumable.
+        object.__setattr__(self, "inputs", {k: Fraction(self.inputs[k]) for k in sorted(self.inputs)})
         known = set(self.inputs)
         for name, text in self.steps:
             try:

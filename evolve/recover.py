@@ -206,7 +206,9 @@ def _calculations(rationale: str) -> list[tuple[str, Fraction | None, bool]]:
             raise RecoveryError(f"annotation <<{m.group(1)}>> has no '=' with an expression before it")
         found.append((m.start(), lhs, None, True))
         spans.append((m.start(), m.end()))
-    masked = _ANNOTATION.sub(lambda m: " " * len(m.group(0)), rationale)
+    # Blank out annotations and the result printed after them ("= <<9*2=18>>18"), so the
+    # visible copy of an annotated calculation is not read a second time.
+    masked = re.sub(r"<<[^<>]*>>\$?[\d,]*(?:\.\d+)?", lambda m: " " * len(m.group(0)), rationale)
     for pattern, symbol in _VERBAL:
         masked = pattern.sub(lambda m, sym=symbol: sym.center(len(m.group(0))), masked)
     for m in _PLAIN.finditer(masked):

@@ -242,6 +242,10 @@ class Evolution:
 
     def step(self, state: RunState) -> RunState:
         g = state.generation + 1
+        # Parents are chosen on fitness within the population alone, so a resumed run (which
+        # rebuilds the population from disk) chooses exactly as an uninterrupted one.
+        self._score(state.population)
+        state.population.sort(key=lambda i: (-i.fitness, i.problem.id))
         children = self._children(state, g)
         self._measure(children, state)
         state.seen.update(c.id for c in children)
@@ -283,6 +287,8 @@ class Evolution:
             state = self.step(state)
             self._save(state)
         self.progress("generation", state.generation, self.config.generations)
+        self._score(state.population)  # final scores: within the final population
+        state.population.sort(key=lambda i: (-i.fitness, i.problem.id))
         return state
 
     def _identity(self) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from fractions import Fraction
 from synth.problem import Problem
 
 from evolve.numbers import find_numbers, format_number, replace_spans
-from evolve.operators.base import Context, Rejected, Word, free_letter, has_program, unpack, word_child
+from evolve.operators.base import (
+    Context, Rejected, Word, free_letter, fresh_name, has_program, unpack, word_child,
+)
 from evolve.program import Mentions, Program, ProgramError
 
 ATTEMPTS = 40
@@ -146,10 +148,8 @@ class Extend:
             letter = free_letter(word.text)
             sentence = f"Let {letter} be the answer to the question above. What is {letter} {phrase} {n}?"
             text = f"{word.text}\n{sentence}"
-            name = f"e{len(word.program.steps) + 1}"
-            while name in word.program.inputs:
-                name += "x"
-            step = f"t{len(word.program.steps) + 1}"
+            name = fresh_name(word.program, "e_operand")
+            step = fresh_name(word.program, "e_step")
             program = Program(
                 {**word.program.inputs, name: Fraction(n)},
                 word.program.steps + ((step, f"{word.program.output} {symbol} {name}"),),

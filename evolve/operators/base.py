@@ -100,6 +100,16 @@ def free_letter(*texts: str) -> str:
     raise Rejected("no free letter", "every candidate letter is already used")
 
 
+def fresh_name(program: Program, stem: str) -> str:
+    """`stem`, `stem_2`, ...: the first name the program does not use yet."""
+    used = set(program.inputs) | {name for name, _ in program.steps}
+    name, k = stem, 1
+    while name in used:
+        k += 1
+        name = f"{stem}_{k}"
+    return name
+
+
 def rename(text: str, mapping: Mapping[str, str]) -> str:
     """An expression with names renamed (through the syntax tree, never by string replace)."""
 

@@ -19,7 +19,9 @@ import sympy
 from synth.problem import Problem
 
 from evolve.numbers import find_numbers, format_number, replace_spans
-from evolve.operators.base import Context, Rejected, free_letter, has_program, unpack, word_child
+from evolve.operators.base import (
+    Context, Rejected, free_letter, fresh_name, has_program, unpack, word_child,
+)
 from evolve.program import Mentions, Program, ProgramError
 
 
@@ -86,7 +88,7 @@ class Invert:
         if not used:
             raise Rejected("no input to ask for")
         target = rng.choice(used)
-        goal = "t_given"
+        goal = fresh_name(program, "t_given")
         symbols = {n: sympy.Symbol(n) for n in list(program.inputs) + [goal]}
         env = dict(symbols)
         for name, text in program.steps:
