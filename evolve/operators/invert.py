@@ -73,6 +73,81 @@ def from_sympy(expr: sympy.Expr) -> str:
     raise Rejected("solution is not rational arithmetic", str(expr)[:80])
 
 
+def _check_unique(program: Program, target: str, answer: Fraction, original: Fraction) -> None:
+    """Exactly one real x_k, with the other inputs as given, makes the program give `answer`.
+
+    The equation is a rational function of x_k: its numerator's distinct real roots where
+    the denominator does not vanish are the solutions (exact, over the rationals).
+    """
+    x = sympy.Symbol(target)
+    env: dict[str, sympy.Expr] = {
+        n: (x if n == target else sympy.Rational(str(v))) for n, v in program.inputs.items()
+    }
+    for name, text in program.steps:
+        env[name] = to_sympy(text, env)
+    equation = sympy.together(env[program.output] - sympy.Rational(str(answer)))
+    if not equation.has(x):
+        raise Rejected("answer does not depend on the input")
+    numerator, denominator = sympy.fraction(equation)
+    poly = sympy.Poly(sympy.expand(numerator), x)
+    if poly.is_zero:
+        raise Rejected("not unique", "every value of the input gives the answer")
+    roots = {r for r in poly.real_roots() if sympy.simplify(denominator.subs(x, r)) != 0}
+    if len(roots) != 1:
+        raise Rejected("not unique", f"{len(roots)} real solutions")
+    (value,) = roots
+    if not value.is_Rational or Fraction(int(value.p), int(value.q)) != original:
+        raise Rejected("wrong type", f"solution {value}")
+
+
+_INVERSE = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def invert_path(tree: ast.expr, target: str, goal: str) -> str | None:
+    """x_k = g(goal, ...) by undoing, from the outside in, each operation on the path to
+    the single occurrence of x_k; None when x_k occurs more than once (or under `**`)."""
+    uses = sum(isinstance(n, ast.Name) and n.id == target for n in ast.walk(tree))
+    if uses != 1:
+        return None
+    result = goal
+    node = tree
+    while not (isinstance(node, ast.Name) and node.id == target):
+        if isinstance(node, ast.UnaryOp):
+            result = f"(-({result}))" if isinstance(node.op, ast.USub) else result
+            node = node.operand
+            continue
+        if not isinstance(node, ast.BinOp) or type(node.op) not in _INVERSE:
+            return None
+        left_has = any(isinstance(n, ast.Name) and n.id == target for n in ast.walk(node.left))
+        other = "(" + ast.unparse(node.right if left_has else node.left) + ")"
+        op = _INVERSE[type(node.op)]
+        if op == "+":
+            result = f"({result} - {other})"
+        elif op == "*":
+            result = f"({result} / {other})"
+        elif op == "-":
+            result = f"({result} + {other})" if left_has else f"({other} - {result})"
+        else:
+            result = f"({result} * {other})" if left_has else f"({other} / {result})"
+        node = node.left if left_has else node.right
+    return result
+
+
+def _solved_form(program: Program, target: str, goal: str, answer: Fraction, original: Fraction) -> str:
+    """x_k = g(goal) with the other inputs fixed (their numerals become context)."""
+    x, t = sympy.Symbol(target), sympy.Symbol(goal)
+    env: dict[str, sympy.Expr] = {
+        n: (x if n == target else sympy.Rational(str(v))) for n, v in program.inputs.items()
+    }
+    for name, text in program.steps:
+        env[name] = to_sympy(text, env)
+    for branch in sympy.solve(sympy.Eq(env[program.output], t), x, rational=True):
+        at = sympy.simplify(branch.subs(t, sympy.Rational(str(answer))))
+        if at.is_Rational and sympy.Rational(at) == sympy.Rational(str(original)):
+            return from_sympy(sympy.simplify(branch))
+    raise Rejected("no closed form for the input")
+
+
 class Invert:
     name = "invert"
     arity = 1
@@ -89,39 +164,11 @@ class Invert:
             raise Rejected("no input to ask for")
         target = rng.choice(used)
         goal = fresh_name(program, "t_given")
-        symbols = {n: sympy.Symbol(n) for n in list(program.inputs) + [goal]}
-        env = dict(symbols)
-        for name, text in program.steps:
-            env[name] = to_sympy(text, env)
-        out = env[program.output]
-        concrete = {symbols[n]: sympy.Rational(str(v)) for n, v in program.inputs.items() if n != target}
-        x = symbols[target]
-        equation = sympy.together(out.subs(concrete) - sympy.Rational(str(answer)))
-        if not equation.has(x):
-            raise Rejected("answer does not depend on the input")
-        solutions = sympy.solveset(sympy.Eq(equation, 0), x, domain=sympy.S.Reals)
-        if not isinstance(solutions, sympy.FiniteSet) or len(solutions) != 1:
-            raise Rejected("not unique", f"solutions: {str(solutions)[:80]}")
-        (value,) = tuple(solutions)
         original = program.inputs[target]
-        if not value.is_Rational or Fraction(int(value.p), int(value.q)) != original:
-            raise Rejected("wrong type", f"solution {value}")
-        at_goal = {**concrete, symbols[goal]: sympy.Rational(str(answer))}
-        branch = None
-        # Prefer x_k = g(answer, other inputs); fall back to x_k = g(answer) with the other
-        # inputs fixed (their numerals then become context of the child).
-        for fixed in ({}, concrete):
-            general = sympy.solve(sympy.Eq(out.subs(fixed), symbols[goal]), x, rational=True, dict=False)
-            for g in general if isinstance(general, list) else []:
-                at = sympy.simplify(g.subs(at_goal))
-                if at.is_Rational and sympy.Rational(at) == sympy.Rational(str(original)):
-                    branch = g
-                    break
-            if branch is not None:
-                break
-        if branch is None:
-            raise Rejected("no closed form for the input")
-        expression = from_sympy(sympy.simplify(branch))
+        _check_unique(program, target, answer, original)
+        expression = invert_path(program.inlined(), target, goal)
+        if expression is None:
+            expression = _solved_form(program, target, goal, answer, original)
         letter = free_letter(word.text)
         found = find_numbers(word.text)
         edits, roles = [], []
