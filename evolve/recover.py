@@ -176,7 +176,7 @@ def _finish(linker: _Linker, steps: list[tuple[str, str]], gold: Fraction) -> Re
     return Recovered(program, linker.mention_roles())
 
 
-_NUM = r"\$?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?"
+_NUM = r"\(*\$?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?\)*"
 # Up to three unit words after a number ("25 total cars - 20 cars = 5"); not a lone x.
 _UNITS = r"(?:\s+(?!x\b)[A-Za-z][A-Za-z']*){0,3}"
 _OP = r"\s*[-+*/x×−÷–]\s*"
@@ -193,22 +193,30 @@ _VERBAL = [
         ("minus", "-"), ("equals", "="), ("is equal to", "="),
     )
 ]
+_BARE = re.compile(r"\s*\$?\d[\d,]*(?:\.\d+)?\s*")
 _UNIT_WORDS = re.compile(r"(?<=[\d%])(?:\s+(?!x\b)[A-Za-z][A-Za-z']*)+")
 
 
 def _calculations(rationale: str) -> list[tuple[str, Fraction | None, bool]]:
     """(expression, stated result or None, is annotation) in rationale order."""
     found: list[tuple[int, str, Fraction | None, bool]] = []
-    spans = []
     for m in _ANNOTATION.finditer(rationale):
         lhs, sep, _ = m.group(1).rpartition("=")
         if not sep or not lhs.strip():
             raise RecoveryError(f"annotation <<{m.group(1)}>> has no '=' with an expression before it")
-        found.append((m.start(), lhs, None, True))
-        spans.append((m.start(), m.end()))
+        if not _BARE.fullmatch(lhs):
+            found.append((m.start(), lhs, None, True))
+
     # Blank out annotations and the result printed after them ("= <<9*2=18>>18"), so the
-    # visible copy of an annotated calculation is not read a second time.
-    masked = re.sub(r"<<[^<>]*>>\$?[\d,]*(?:\.\d+)?", lambda m: " " * len(m.group(0)), rationale)
+    # visible copy of an annotated calculation is not read a second time. A bare-number
+    # annotation ("2*3=<<6=6>>6") only repeats a result: keep the visible calculation.
+    def blank(m: re.Match) -> str:
+        inner = m.group(0)[2 : m.group(0).index(">>")]
+        if _BARE.fullmatch(inner.rpartition("=")[0]):
+            return " " * (m.group(0).index(">>") + 2) + m.group(0)[m.group(0).index(">>") + 2 :]
+        return " " * len(m.group(0))
+
+    masked = re.sub(r"<<[^<>]*>>\$?[\d,]*(?:\.\d+)?", blank, rationale)
     for pattern, symbol in _VERBAL:
         masked = pattern.sub(lambda m, sym=symbol: sym.center(len(m.group(0))), masked)
     for m in _PLAIN.finditer(masked):
