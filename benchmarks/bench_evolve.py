@@ -35,7 +35,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_busy_seconds  # noqa: E402
+from machine import machine_busy_seconds
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -80,12 +80,11 @@ def main() -> int:
     parser.add_argument("--smt-rows", type=int, default=6, help="generated rows per spec")
     args = parser.parse_args()
 
+    from evolve.loaders import load_source
+    from evolve.operators import Context, SpecIndex
     from synth.engine.instance import compile_spec, generate_instance
     from synth.problem import Problem
     from synth.spec import load_spec
-
-    from evolve.loaders import load_source
-    from evolve.operators import Context, SpecIndex
 
     busy0, wall0 = machine_busy_seconds(), time.perf_counter()
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
@@ -109,8 +108,11 @@ def main() -> int:
             jobs = [[p] for p in mutable]
         results["word_operators"][name] = measure(name, jobs, ctx)
         r = results["word_operators"][name]
-        print(f"{name:10s} {r['accepted']:5d}/{r['attempts']:<5d} accepted ({r['acceptance']:.1%})  "
-              f"{r['children_per_s']:8.1f} verified children/s", flush=True)
+        print(
+            f"{name:10s} {r['accepted']:5d}/{r['attempts']:<5d} accepted ({r['acceptance']:.1%})  "
+            f"{r['children_per_s']:8.1f} verified children/s",
+            flush=True,
+        )
 
     rows = []
     for spec_name in SMT_SPECS:
@@ -126,22 +128,31 @@ def main() -> int:
     for name in SMT_OPS:
         results["smt_operators"][name] = measure(name, [[r] for r in rows], smt_ctx)
         r = results["smt_operators"][name]
-        print(f"{name:10s} {r['accepted']:5d}/{r['attempts']:<5d} accepted ({r['acceptance']:.1%})  "
-              f"{r['children_per_s']:8.1f} verified children/s", flush=True)
+        print(
+            f"{name:10s} {r['accepted']:5d}/{r['attempts']:<5d} accepted ({r['acceptance']:.1%})  "
+            f"{r['children_per_s']:8.1f} verified children/s",
+            flush=True,
+        )
 
     busy1, wall1 = machine_busy_seconds(), time.perf_counter()
     if busy0 is not None and busy1 is not None:
         results["machine"]["busy_cores_during_run"] = round((busy1 - busy0) / (wall1 - wall0), 2)
     results["quick"] = args.quick
     cov = results["recovery"]["gsm8k"]
-    print(f"GSM8K programs: {cov['programs']}/{cov['word_problems']} ({cov['coverage']:.1%}); "
-          f"SVAMP: {results['recovery']['svamp']['coverage']:.1%}")
+    print(
+        f"GSM8K programs: {cov['programs']}/{cov['word_problems']} ({cov['coverage']:.1%}); "
+        f"SVAMP: {results['recovery']['svamp']['coverage']:.1%}"
+    )
     if not args.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote {RESULTS}")
-    failed = any("VERIFICATION FAILED" in k for group in ("word_operators",)
-                 for r in results[group].values() for k in r["rejections"])
+    failed = any(
+        "VERIFICATION FAILED" in k
+        for group in ("word_operators",)
+        for r in results[group].values()
+        for k in r["rejections"]
+    )
     return 1 if failed else 0
 
 

@@ -1,8 +1,15 @@
 """Evolution of existing benchmarks into harder, still-verified problems.
 
-This layer will own: benchmark loaders and their executable programs; mutation and
-crossover operators that keep the answer provably right; the fitness signal from real
-models; the evolutionary search with lineage for every child; and variational problem
-synthesis (SvS) prompts and filters. It may import `synth` only: a model that answers
-prompts is declared here as a small protocol and supplied by the CLI from `trainers`.
+- `loaders`, `recover`, `numbers`, `program`: benchmark rows become `Problem`s, with an
+  executable program (in the spec expression language) recovered for word problems and
+  every numeral of the text given a role.
+- `operators`: mutation and crossover (renumber, distract, decoy, chain, invert, extend,
+  rephrase; tighten, drop-clue, reask for SMT-backed pools), each returning a child or a
+  rejection reason; `verify` re-checks every child.
+- `fitness`, `search`, `pipeline`, `report`: measured difficulty + structure + novelty, the
+  resumable evolutionary loop, the pool and its report.
+- `models` (the `Answerer` protocol) and `endpoint` (an OpenAI-compatible answerer): this
+  layer may import `synth` only; a `transformers` model is handed in by the CLI.
+
+See docs/evolve.md.
 """

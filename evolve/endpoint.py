@@ -41,8 +41,7 @@ class EndpointAnswerer:
         if mode not in ("completions", "chat"):
             raise ValueError(f"mode must be 'completions' or 'chat', got {mode!r}")
         self.base = url.rstrip("/")
-        if self.base.endswith("/v1"):
-            self.base = self.base[: -len("/v1")]
+        self.base = self.base.removesuffix("/v1")
         self.mode = mode
         self.api_key = api_key
         self.timeout = timeout

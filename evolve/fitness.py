@@ -18,11 +18,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from synth.grading import grade
-from synth.problem import Problem
-
 from evolve.models import Answerer, SamplingParams
 from evolve.program import Program, ProgramError
+from synth.grading import grade
+from synth.problem import Problem
 
 
 @dataclass(frozen=True)
@@ -123,9 +122,7 @@ def failure_rates(
     return out
 
 
-def combine(
-    structural: float, novel: float, failure: float | None, weights: Weights
-) -> float:
+def combine(structural: float, novel: float, failure: float | None, weights: Weights) -> float:
     """The fitness: weighted sum, renormalised over the terms that are present."""
     terms = [(weights.structure, structural), (weights.novelty, novel)]
     if failure is not None:

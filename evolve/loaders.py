@@ -11,6 +11,7 @@ at all (its columns are missing) is a `SourceError` naming the file and the colu
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -19,10 +20,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from synth.problem import Problem, content_id
-
 from evolve.numbers import answer_text, answer_type, parse_number
 from evolve.recover import RecoveryError, recover_equation, recover_gsm8k
+from synth.problem import Problem, content_id
 
 FORMATS = ("auto", "gsm8k", "svamp", "math", "pool", "table")
 REQUIRED = {
@@ -109,11 +109,12 @@ def read_rows(path: Path, split: str | None = None) -> list[dict[str, Any]]:
             raise SourceError(f"{path}: expected a JSON list of objects")
         return data
     if suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
             return pq.read_table(path).to_pylist()
-        except Exception as error:  # pyarrow raises several unrelated types
+        except (pa.ArrowException, OSError) as error:
             raise SourceError(f"{path}: not a readable Parquet file ({error})") from None
     raise SourceError(f"{path}: unknown file type {suffix!r}; expected .jsonl, .json or .parquet")
 
@@ -126,7 +127,7 @@ def _dataset_rows(path: Path, split: str | None) -> list[dict[str, Any]]:
             data = datasets.load_from_disk(str(path))
         else:
             data = datasets.load_dataset(str(path))
-    except Exception as error:  # datasets raises many types for unreadable folders
+    except (OSError, ValueError, TypeError) as error:  # what datasets raises for bad folders
         raise SourceError(f"{path}: not a readable dataset folder ({error})") from None
     if isinstance(data, datasets.DatasetDict):
         name = split or ("test" if "test" in data else next(iter(data)))
@@ -238,7 +239,7 @@ def _number(value: Any, field_name: str) -> Fraction:
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if math.isnan(value) or math.isinf(value):
             raise _Skip("non-numeric answer", f"{field_name} is {value!r}")
         return Fraction(str(value))
     number = parse_number(str(value)) if value is not None else None
@@ -248,7 +249,12 @@ def _number(value: Any, field_name: str) -> Fraction:
 
 
 def _word_problem(
-    name: str, index: int, prompt: str, gold: Fraction, meta: dict[str, Any], recover: Any,
+    name: str,
+    index: int,
+    prompt: str,
+    gold: Fraction,
+    meta: dict[str, Any],
+    recover: Any,
     result: LoadResult,
 ) -> Problem:
     try:
@@ -287,20 +293,34 @@ def _gsm8k(row: Mapping[str, Any], index: int, name: str, result: LoadResult) ->
     gold = _number(final.strip(), "answer after ####")
     meta = {"solution": rationale.strip()}
     return _word_problem(
-        name, index, question, gold, meta,
-        lambda: recover_gsm8k(question, rationale, gold), result,
+        name,
+        index,
+        question,
+        gold,
+        meta,
+        lambda: recover_gsm8k(question, rationale, gold),
+        result,
     )
 
 
 def _svamp(row: Mapping[str, Any], index: int, name: str, result: LoadResult) -> Problem:
     body, question = _text(row, "Body"), _text(row, "Question")
-    prompt = f"{body.rstrip('.')}. {question}" if not body.endswith((".", "!", "?")) else f"{body} {question}"
+    prompt = (
+        f"{body.rstrip('.')}. {question}"
+        if not body.endswith((".", "!", "?"))
+        else f"{body} {question}"
+    )
     equation = _text(row, "Equation")
     gold = _number(row.get("Answer"), "Answer")
     meta = {"solution": f"{equation} = {answer_text(gold)}", "type": str(row.get("Type", ""))}
     return _word_problem(
-        name, index, prompt, gold, meta,
-        lambda: recover_equation(prompt, equation, gold), result,
+        name,
+        index,
+        prompt,
+        gold,
+        meta,
+        lambda: recover_equation(prompt, equation, gold),
+        result,
     )
 
 
@@ -357,15 +377,25 @@ def _table(row: Mapping[str, Any], index: int, name: str, result: LoadResult) ->
         equation = _text(row, "equation" if "equation" in row else "program")
         meta = {"solution": str(row.get("solution", "")).strip()} if row.get("solution") else {}
         return _word_problem(
-            name, index, prompt, gold, meta,
-            lambda: recover_equation(prompt, equation, gold), result,
+            name,
+            index,
+            prompt,
+            gold,
+            meta,
+            lambda: recover_equation(prompt, equation, gold),
+            result,
         )
     if "solution" in row and isinstance(row.get("solution"), str) and "<<" in row["solution"]:
         gold = _number(row.get("answer"), "answer")
         rationale = row["solution"]
         return _word_problem(
-            name, index, prompt, gold, {"solution": rationale},
-            lambda: recover_gsm8k(prompt, rationale, gold), result,
+            name,
+            index,
+            prompt,
+            gold,
+            {"solution": rationale},
+            lambda: recover_gsm8k(prompt, rationale, gold),
+            result,
         )
     return _math({**row, "problem": prompt}, index, name, result)
 

@@ -44,12 +44,35 @@ class Mention:
 WORDS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 WORDS.update(thirty=30, forty=40, fifty=50, sixty=60, seventy=70, eighty=80, ninety=90)
-_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")(?![\w-])", re.I)
+_WORD = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")(?![\w-])", re.IGNORECASE
+)
 
 
 def find_numbers(text: str) -> list[Mention]:
@@ -64,8 +87,12 @@ def find_numbers(text: str) -> list[Mention]:
         tail = text[match.end() : match.end() + 9].lower()
         found.append(
             Mention(
-                match.start(), match.end(), match.group(1), Fraction(WORDS[match.group(1).lower()]),
-                percent=tail.lstrip().startswith("percent"), word=True,
+                match.start(),
+                match.end(),
+                match.group(1),
+                Fraction(WORDS[match.group(1).lower()]),
+                percent=tail.lstrip().startswith("percent"),
+                word=True,
             )
         )
     for match in _NUMERAL.finditer(text):

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synth.pool import write_pool
-from synth.problem import Problem
-
 from evolve.loaders import LoadResult, load_source
 from evolve.models import Answerer
 from evolve.operators import Context, SpecIndex
 from evolve.report import build_report, write_report
-from evolve.search import EvolveConfig, EvolveError, Evolution, Progress
+from evolve.search import Evolution, EvolveConfig, EvolveError, Progress
+from synth.pool import write_pool
+from synth.problem import Problem
 
 EVOLVE_VERSION = "1"
 
@@ -54,7 +53,11 @@ def finished_rows(state: Any, models: bool) -> list[Problem]:
         if ind.failure is not None:
             features["model_failure_rate"] = round(ind.failure, 6)
         difficulty = ind.failure if models and ind.failure is not None else ind.structural
-        rows.append(dataclasses.replace(ind.problem, features=features, difficulty=round(min(1.0, max(0.0, difficulty)), 6)))
+        rows.append(
+            dataclasses.replace(
+                ind.problem, features=features, difficulty=round(min(1.0, max(0.0, difficulty)), 6)
+            )
+        )
     return rows
 
 
@@ -77,7 +80,9 @@ def evolve_source(
     out = Path(out)
     work = work_dir(out)
     if out.exists() and not overwrite:
-        raise EvolveError(f"{out}: a pool already exists there; choose another path or pass --overwrite")
+        raise EvolveError(
+            f"{out}: a pool already exists there; choose another path or pass --overwrite"
+        )
     if (work / "state.json").exists() and not resume:
         raise EvolveError(
             f"{work}: an interrupted run is there; pass --resume to continue it, or delete the folder"
@@ -85,7 +90,9 @@ def evolve_source(
     result = loaded or load_source(source, fmt, mapping, limit=limit)
     specs = SpecIndex([d for d in spec_dirs if Path(d).is_dir()])
     ctx = Context(specs=specs)
-    run = Evolution(result.problems, config, answerers=answerers, ctx=ctx, work=work, progress=progress)
+    run = Evolution(
+        result.problems, config, answerers=answerers, ctx=ctx, work=work, progress=progress
+    )
     state = run.run(resume=resume)
     models = [a.name for a in answerers]
     evolved = finished_rows(state, bool(models))

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from evolve.numbers import Mention, find_numbers
 from synth.expr import ExprError, parse
 from synth.expr.interp import evaluate
-
-from evolve.numbers import Mention, find_numbers
 
 ROLES = ("input", "context", "distractor", "decoy")
 
@@ -39,7 +38,9 @@ class Program:
     def __post_init__(self) -> None:
         # Inputs in name order: the same program iterates the same way after a JSON round
         # trip (pool rows store canonical, key-sorted JSON), which keeps runs resumable.
-        object.__setattr__(self, "inputs", {k: Fraction(self.inputs[k]) for k in sorted(self.inputs)})
+        object.__setattr__(
+            self, "inputs", {k: Fraction(self.inputs[k]) for k in sorted(self.inputs)}
+        )
         known = set(self.inputs)
         for name, text in self.steps:
             try:
@@ -106,7 +107,7 @@ class Program:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Program":
+    def from_json(cls, data: Mapping[str, Any]) -> Program:
         try:
             return cls(
                 inputs={k: Fraction(v) for k, v in data["inputs"].items()},
@@ -122,7 +123,9 @@ class Program:
 
 def _frac_text(value: Fraction) -> str:
     value = Fraction(value)
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 def _substitute(tree: ast.expr, trees: Mapping[str, ast.expr]) -> ast.expr:
@@ -151,7 +154,7 @@ class Mentions:
         return [list(r) for r in self.roles]
 
     @classmethod
-    def from_json(cls, data: Any) -> "Mentions":
+    def from_json(cls, data: Any) -> Mentions:
         return cls(tuple((str(r), str(n)) for r, n in data))
 
 

@@ -51,8 +51,18 @@ def _literal_tree(text: str, percent: bool = True) -> ast.expr:
     for node in ast.walk(tree):
         ok = isinstance(
             node,
-            (ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow,
-             ast.USub, ast.UAdd, ast.Constant),
+            (
+                ast.BinOp,
+                ast.UnaryOp,
+                ast.Add,
+                ast.Sub,
+                ast.Mult,
+                ast.Div,
+                ast.Pow,
+                ast.USub,
+                ast.UAdd,
+                ast.Constant,
+            ),
         )
         if not ok or (isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
             raise RecoveryError(f"annotation {text!r} is not plain arithmetic")
@@ -82,7 +92,9 @@ class _Linker:
 
     def literal(self, raw: Fraction, allow_rounded: bool) -> str:
         for name, value in reversed(self.results):
-            if value == raw or (allow_rounded and raw.denominator != 1 and abs(value - raw) < _ROUNDING):
+            if value == raw or (
+                allow_rounded and raw.denominator != 1 and abs(value - raw) < _ROUNDING
+            ):
                 return name
         if raw in self.by_value:
             return self.input_for(raw)
@@ -164,8 +176,11 @@ def _finish(linker: _Linker, steps: list[tuple[str, str]], gold: Fraction) -> Re
     try:
         program = Program(dict(linker.inputs), tuple(cut), output)
         needed = {n for n in program.inputs if program.depends_on(n)}
-        program = Program({k: v for k, v in linker.inputs.items() if k in needed},
-                          tuple(s for s in cut if program.depends_on(s[0])), output)
+        program = Program(
+            {k: v for k, v in linker.inputs.items() if k in needed},
+            tuple(s for s in cut if program.depends_on(s[0])),
+            output,
+        )
         if program.result() != gold:
             raise RecoveryError(f"the program gives {program.result()}, the gold answer is {gold}")
     except ProgramError as error:
@@ -189,8 +204,13 @@ _PLAIN = re.compile(
 _VERBAL = [
     (re.compile(rf"(?<=[\d%])\s+{word}\s+(?=[$.\d])"), symbol)
     for word, symbol in (
-        ("divided by", "/"), ("multiplied by", "*"), ("times", "*"), ("plus", "+"),
-        ("minus", "-"), ("equals", "="), ("is equal to", "="),
+        ("divided by", "/"),
+        ("multiplied by", "*"),
+        ("times", "*"),
+        ("plus", "+"),
+        ("minus", "-"),
+        ("equals", "="),
+        ("is equal to", "="),
     )
 ]
 _BARE = re.compile(r"\s*\$?\d[\d,]*(?:\.\d+)?\s*")
@@ -203,7 +223,9 @@ def _calculations(rationale: str) -> list[tuple[str, Fraction | None, bool]]:
     for m in _ANNOTATION.finditer(rationale):
         lhs, sep, _ = m.group(1).rpartition("=")
         if not sep or not lhs.strip():
-            raise RecoveryError(f"annotation <<{m.group(1)}>> has no '=' with an expression before it")
+            raise RecoveryError(
+                f"annotation <<{m.group(1)}>> has no '=' with an expression before it"
+            )
         if not _BARE.fullmatch(lhs):
             found.append((m.start(), lhs, None, True))
 

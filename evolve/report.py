@@ -11,12 +11,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from evolve.search import RunState, acceptance
 from synth.problem import Problem
 
-from evolve.search import RunState, acceptance
 
-
-def accuracy(problems: list[Problem], failures: dict[str, dict[str, float]]) -> dict[str, float] | None:
+def accuracy(
+    problems: list[Problem], failures: dict[str, dict[str, float]]
+) -> dict[str, float] | None:
     """Per model: mean share of correct completions over `problems` (None without a model)."""
     per_model: dict[str, list[float]] = {}
     for p in problems:
@@ -70,24 +71,42 @@ def _markdown(report: dict[str, Any]) -> str:
     cov = report.get("source_coverage")
     if cov:
         lines += [
-            f"Source: {cov.get('rows')} rows, {cov.get('programs')} with a recovered program "
-            f"(coverage {cov.get('coverage')}), {cov.get('skipped')} skipped.",
+            (
+                f"Source: {cov.get('rows')} rows, {cov.get('programs')} with a recovered program "
+                f"(coverage {cov.get('coverage')}), {cov.get('skipped')} skipped."
+            ),
             "",
         ]
-    lines += ["## Generations", "", "| gen | children | best | mean | structure | novelty | failure rate | evolved | roots |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Generations",
+        "",
+        "| gen | children | best | mean | structure | novelty | failure rate | evolved | roots |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for h in report["generations"]:
         lines.append(
             f"| {h['generation']} | {h['children']} | {h['best']:.3f} | {h['mean']:.3f} | "
             f"{h['structure']:.3f} | {h['novelty']:.3f} | "
             f"{'-' if h['failure_rate'] is None else format(h['failure_rate'], '.3f')} | {h['evolved']} | {h['roots']} |"
         )
-    lines += ["", "## Operators", "", "| operator | tried | accepted | rate | top rejections |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Operators",
+        "",
+        "| operator | tried | accepted | rate | top rejections |",
+        "|---|---|---|---|---|",
+    ]
     for name, s in report["operators"].items():
         top = ", ".join(f"{k} ({v})" for k, v in s["rejected"].items()) or "-"
         lines.append(f"| {name} | {s['tried']} | {s['accepted']} | {s['rate']} | {top} |")
     if "accuracy" in report:
-        lines += ["", "## Model accuracy", "", "| model | source sample | evolved |", "|---|---|---|"]
+        lines += [
+            "",
+            "## Model accuracy",
+            "",
+            "| model | source sample | evolved |",
+            "|---|---|---|",
+        ]
         src, evo = report["accuracy"]["source"] or {}, report["accuracy"]["evolved"] or {}
         for model in report["models"]:
             lines.append(f"| {model} | {src.get(model, '-')} | {evo.get(model, '-')} |")
@@ -106,8 +125,13 @@ def plot(report: dict[str, Any], folder: Path) -> list[Path]:
     gens = report["generations"]
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     xs = [h["generation"] for h in gens]
-    for key, label in (("best", "best"), ("mean", "mean"), ("structure", "structure"), ("novelty", "novelty"),
-                       ("failure_rate", "model failure rate")):
+    for key, label in (
+        ("best", "best"),
+        ("mean", "mean"),
+        ("structure", "structure"),
+        ("novelty", "novelty"),
+        ("failure_rate", "model failure rate"),
+    ):
         ys = [h[key] for h in gens]
         if all(y is not None for y in ys):
             ax.plot(xs, ys, marker="o", lw=1.2, label=label)
@@ -138,8 +162,15 @@ def plot(report: dict[str, Any], folder: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
         width = 0.38
         idx = range(len(models))
-        ax.bar([i - width / 2 for i in idx], [src.get(m, 0) for m in models], width, label="source sample")
-        ax.bar([i + width / 2 for i in idx], [evo.get(m, 0) for m in models], width, label="evolved")
+        ax.bar(
+            [i - width / 2 for i in idx],
+            [src.get(m, 0) for m in models],
+            width,
+            label="source sample",
+        )
+        ax.bar(
+            [i + width / 2 for i in idx], [evo.get(m, 0) for m in models], width, label="evolved"
+        )
         ax.set_xticks(list(idx), models, rotation=15, fontsize=7)
         ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1)

@@ -22,12 +22,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from synth.problem import Problem
-
 from evolve.fitness import Weights, combine, failure_rates, novelty, shingles, structure
 from evolve.models import Answerer, SamplingParams
 from evolve.operators import OPERATORS, Context, Rejected, make_operators
 from evolve.verify import VerificationError, verify_child
+from synth.problem import Problem
 
 STATE = "state.json"
 Progress = Callable[[str, int, int], None]
@@ -38,24 +37,32 @@ class EvolveConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    operators: list[str] = Field(default_factory=lambda: ["renumber", "distract", "decoy", "chain", "invert", "extend"])
+    operators: list[str] = Field(
+        default_factory=lambda: ["renumber", "distract", "decoy", "chain", "invert", "extend"]
+    )
     generations: int = Field(5, ge=1, le=10_000)
     population: int = Field(32, ge=2, le=100_000)
     seed: int = 0
     tournament: int = Field(3, ge=1)
     elite: int = Field(2, ge=0)
-    diversity_floor: float = Field(0.5, ge=0.0, le=1.0, description="min share of distinct source roots")
+    diversity_floor: float = Field(
+        0.5, ge=0.0, le=1.0, description="min share of distinct source roots"
+    )
     samples: int = Field(1, ge=1, description="completions per problem for measured difficulty")
     temperature: float = Field(0.0, ge=0.0)
     max_new_tokens: int = Field(256, ge=1)
-    weights: dict[str, float] = Field(default_factory=lambda: {"difficulty": 0.6, "structure": 0.25, "novelty": 0.15})
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"difficulty": 0.6, "structure": 0.25, "novelty": 0.15}
+    )
 
     @field_validator("operators")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
         unknown = [n for n in names if n not in OPERATORS]
         if unknown:
-            raise ValueError(f"unknown operator(s) {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
+            raise ValueError(
+                f"unknown operator(s) {', '.join(unknown)}; known: {', '.join(OPERATORS)}"
+            )
         if not names:
             raise ValueError("at least one operator is needed")
         return list(dict.fromkeys(names))
@@ -119,7 +126,9 @@ class Evolution:
         self.progress = progress or (lambda stage, done, total: None)
         self.operators = make_operators(config.operators)
         w = config.weights
-        self.weights = Weights(w.get("difficulty", 0.6), w.get("structure", 0.25), w.get("novelty", 0.15))
+        self.weights = Weights(
+            w.get("difficulty", 0.6), w.get("structure", 0.25), w.get("novelty", 0.15)
+        )
         self.params = SamplingParams(
             max_new_tokens=config.max_new_tokens,
             temperature=config.temperature,
@@ -157,10 +166,14 @@ class Evolution:
     # -- selection -------------------------------------------------------------------------
 
     def _tournament(self, pool: list[Individual], rng: random.Random) -> Individual:
-        picks = [pool[rng.randrange(len(pool))] for _ in range(min(self.config.tournament, len(pool)))]
+        picks = [
+            pool[rng.randrange(len(pool))] for _ in range(min(self.config.tournament, len(pool)))
+        ]
         return max(picks, key=lambda i: (i.fitness, i.problem.id))
 
-    def _next_population(self, candidates: list[Individual], rng: random.Random) -> list[Individual]:
+    def _next_population(
+        self, candidates: list[Individual], rng: random.Random
+    ) -> list[Individual]:
         size = self.config.population
         ranked = sorted(candidates, key=lambda i: (-i.fitness, i.problem.id))
         chosen: list[Individual] = ranked[: min(self.config.elite, size)]
@@ -183,7 +196,8 @@ class Evolution:
         population = state.population
         self.ctx.generation = g
         usable = [
-            (op, [i for i in population if op.applicable(i.problem, self.ctx)]) for op in self.operators
+            (op, [i for i in population if op.applicable(i.problem, self.ctx)])
+            for op in self.operators
         ]
         usable = [(op, pool) for op, pool in usable if pool]
         if not usable:
@@ -198,8 +212,11 @@ class Evolution:
             parent = self._tournament(pool, rng)
             parents = [parent.problem]
             if op.arity == 2:
-                others = [i for i in population if i.problem.id != parent.problem.id
-                          and i.problem.answer_type == "integer"]
+                others = [
+                    i
+                    for i in population
+                    if i.problem.id != parent.problem.id and i.problem.answer_type == "integer"
+                ]
                 if not others:
                     _reject(stats, "no second parent")
                     continue
@@ -269,7 +286,9 @@ class Evolution:
             "structure": round(sum(i.structural for i in state.population) / len(fits), 6),
             "novelty": round(sum(i.novelty for i in state.population) / len(fits), 6),
             "failure_rate": round(sum(failures) / len(failures), 6) if failures else None,
-            "evolved": sum(1 for i in state.population if i.problem.lineage.get("operator") != "source"),
+            "evolved": sum(
+                1 for i in state.population if i.problem.lineage.get("operator") != "source"
+            ),
             "roots": len({_root(i.problem) for i in state.population}),
         }
 
@@ -281,7 +300,9 @@ class Evolution:
             state = self.initial()
             self._save(state)
         else:
-            self.reference = [shingles(p.prompt) for p in self.source if p.id in set(state.source_ids)]
+            self.reference = [
+                shingles(p.prompt) for p in self.source if p.id in set(state.source_ids)
+            ]
         while state.generation < self.config.generations:
             self.progress("generation", state.generation, self.config.generations)
             state = self.step(state)

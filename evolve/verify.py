@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from synth import certificate
-from synth.problem import Problem
-
 from evolve.numbers import parse_number
 from evolve.program import Mentions, Program, ProgramError, check_alignment
+from synth import certificate
+from synth.problem import Problem
 
 
 class VerificationError(ValueError):

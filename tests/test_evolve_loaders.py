@@ -46,7 +46,9 @@ def test_every_recovered_program_reproduces_gold_and_aligns_with_text(gsm8k):
             continue
         program = Program.from_json(problem.meta["program"])
         assert program.result() == Fraction(problem.answer)
-        found = check_alignment(problem.prompt, program, Mentions.from_json(problem.meta["mentions"]))
+        found = check_alignment(
+            problem.prompt, program, Mentions.from_json(problem.meta["mentions"])
+        )
         assert len(found) == len(problem.meta["mentions"])
         assert problem.meta["solution"] and "####" not in problem.meta["solution"]
 
@@ -63,7 +65,12 @@ def test_gsm8k_first_row_program_is_exact():
     recovered = recover_gsm8k(question, rationale.rpartition("####")[0], Fraction(18))
     assert recovered.program.steps == (("s1", "x1 - x2 - x3"), ("s2", "s1 * x4"))
     assert recovered.program.inputs == {"x1": 16, "x2": 3, "x3": 4, "x4": 2}
-    assert recovered.mentions.roles == (("input", "x1"), ("input", "x2"), ("input", "x3"), ("input", "x4"))
+    assert recovered.mentions.roles == (
+        ("input", "x1"),
+        ("input", "x2"),
+        ("input", "x3"),
+        ("input", "x4"),
+    )
     assert recovered.program.result({"x1": Fraction(20)}) == 26
 
 
@@ -76,7 +83,9 @@ def test_percent_literal_links_to_percent_numeral_and_plain_calculation_is_read(
 
 
 def test_equation_program_and_failure_reasons():
-    rec = recover_equation("There are 87 oranges and 290 bananas in 2 groups.", "( 290.0 / 2.0 )", Fraction(145))
+    rec = recover_equation(
+        "There are 87 oranges and 290 bananas in 2 groups.", "( 290.0 / 2.0 )", Fraction(145)
+    )
     assert rec.program.steps == (("s1", "x1 / x2"),)
     assert rec.mentions.roles[0] == ("context", "")
     with pytest.raises(RecoveryError, match="gold answer"):
@@ -113,8 +122,14 @@ def test_missing_columns_is_a_clear_error(tmp_path):
 def test_bad_rows_are_counted_never_crash(tmp_path):
     rows = [
         {"question": "Tom has 3 apples and buys 4. How many?", "answer": "3+4=<<3+4=7>>7\n#### 7"},
-        {"question": "Tom has 3 apples and buys 4. How many?", "answer": "3+4=<<3+4=7>>7\n#### 9"},  # wrong
-        {"question": "Tom has 3 apples. How many?", "answer": "<<3*=>> #### 3"},  # broken annotation
+        {
+            "question": "Tom has 3 apples and buys 4. How many?",
+            "answer": "3+4=<<3+4=7>>7\n#### 9",
+        },  # wrong
+        {
+            "question": "Tom has 3 apples. How many?",
+            "answer": "<<3*=>> #### 3",
+        },  # broken annotation
         {"question": "Tom has 2 pets. Name one?", "answer": "A dog.\n#### a dog"},  # non-numeric
         {"question": "", "answer": "#### 5"},
         {"question": "What?", "answer": "no final line"},
@@ -122,7 +137,11 @@ def test_bad_rows_are_counted_never_crash(tmp_path):
     ]
     result = load_source(write_jsonl(tmp_path / "gsm.jsonl", rows), "gsm8k")
     assert [p.meta["mutable"] for p in result.problems] == [True, False, False, False]
-    assert result.skipped == {"non-numeric answer": 1, "empty question": 1, "no '#### answer' line": 1}
+    assert result.skipped == {
+        "non-numeric answer": 1,
+        "empty question": 1,
+        "no '#### answer' line": 1,
+    }
     assert "gold answer 9" in result.problems[1].meta["program_error"]
     assert "annotation '3*' does not parse" in result.problems[2].meta["program_error"]
     assert "does not parse" in result.problems[3].meta["program_error"]
@@ -151,17 +170,25 @@ def test_math_format_boxed_and_numeric_answers(tmp_path):
     result = load_source(write_jsonl(tmp_path / "math.jsonl", rows))
     assert result.format == "math"
     assert [(p.answer, p.answer_type) for p in result.problems] == [
-        ("4", "integer"), ("2x", "expression"), ("2.5", "rational"), ("\\frac{1}{2}", "expression"),
+        ("4", "integer"),
+        ("2x", "expression"),
+        ("2.5", "rational"),
+        ("\\frac{1}{2}", "expression"),
     ]
     assert boxed("a \\boxed{\\frac{1}{2}} b") == "\\frac{1}{2}"
 
 
 def test_parquet_with_column_mapping_and_equations(tmp_path):
-    table = pa.table({
-        "text": ["Ann has 5 pens and gets 7 more. How many pens?", "Bo has some cups. How many?"],
-        "gold": ["12", "9"],
-        "eq": ["5 + 7", "4 + 5"],
-    })
+    table = pa.table(
+        {
+            "text": [
+                "Ann has 5 pens and gets 7 more. How many pens?",
+                "Bo has some cups. How many?",
+            ],
+            "gold": ["12", "9"],
+            "eq": ["5 + 7", "4 + 5"],
+        }
+    )
     path = tmp_path / "mine.parquet"
     pq.write_table(table, path)
     result = load_source(path, mapping={"prompt": "text", "answer": "gold", "equation": "eq"})
@@ -175,8 +202,14 @@ def test_datasets_folder_source(tmp_path):
     import datasets
 
     data = datasets.Dataset.from_list(
-        [{"Body": "Sam had 10 cards and lost 4", "Question": "How many are left?",
-          "Equation": "( 10.0 - 4.0 )", "Answer": 6.0}]
+        [
+            {
+                "Body": "Sam had 10 cards and lost 4",
+                "Question": "How many are left?",
+                "Equation": "( 10.0 - 4.0 )",
+                "Answer": 6.0,
+            }
+        ]
     )
     data.save_to_disk(str(tmp_path / "ds"))
     result = load_source(tmp_path / "ds")

@@ -76,15 +76,24 @@ def start_server(model: FakeModel):
                 prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
                 choices = []
                 for i, framed in enumerate(prompts):
-                    raw = framed[len("Question: "):].rsplit("\nAnswer:", 1)[0]
+                    raw = framed[len("Question: ") :].rsplit("\nAnswer:", 1)[0]
                     for j in range(n):
                         choices.append({"index": i * n + j, "text": model.reply(raw)})
                 return self._json(200, {"choices": choices})
             if self.path == "/v1/chat/completions":
                 content = body["messages"][-1]["content"]
-                return self._json(200, {"choices": [
-                    {"index": j, "message": {"role": "assistant", "content": model.reply(content)}}
-                    for j in range(n)]})
+                return self._json(
+                    200,
+                    {
+                        "choices": [
+                            {
+                                "index": j,
+                                "message": {"role": "assistant", "content": model.reply(content)},
+                            }
+                            for j in range(n)
+                        ]
+                    },
+                )
             self._json(404, {"error": "no route"})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -109,10 +118,17 @@ def test_endpoint_answerer_speaks_the_openai_protocol(served, mode):
     assert isinstance(answerer, Answerer)
     assert answerer.model == "fake-7b"
     model.answers["What is 2+2?"] = "4"
-    out = answerer.complete(["What is 2+2?", "Unknown?"], SamplingParams(n=2, seed=5, max_new_tokens=32))
+    out = answerer.complete(
+        ["What is 2+2?", "Unknown?"], SamplingParams(n=2, seed=5, max_new_tokens=32)
+    )
     assert out == [["The answer is \\boxed{4}."] * 2, ["I think \\boxed{-1}."] * 2]
     call = model.calls[-1]
-    assert call["model"] == "fake-7b" and call["n"] == 2 and call["seed"] == 5 and call["max_tokens"] == 32
+    assert (
+        call["model"] == "fake-7b"
+        and call["n"] == 2
+        and call["seed"] == 5
+        and call["max_tokens"] == 32
+    )
     if mode == "completions":
         assert call["prompt"][0] == PLAIN_FRAME.format(prompt="What is 2+2?")
 
@@ -120,19 +136,26 @@ def test_endpoint_answerer_speaks_the_openai_protocol(served, mode):
 def test_endpoint_errors_are_clear(served):
     _, url = served
     with pytest.raises(EndpointError, match="cannot reach the server"):
-        EndpointAnswerer("http://127.0.0.1:9/v1", model="m", timeout=2).complete(["x"], SamplingParams())
+        EndpointAnswerer("http://127.0.0.1:9/v1", model="m", timeout=2).complete(
+            ["x"], SamplingParams()
+        )
     with pytest.raises(ValueError, match="http"):
         EndpointAnswerer("ftp://x", model="m")
     with pytest.raises(EndpointError, match="HTTP 404"):
-        EndpointAnswerer(url.replace("/v1", "/nope/v1"), model="m").complete(["x"], SamplingParams())
+        EndpointAnswerer(url.replace("/v1", "/nope/v1"), model="m").complete(
+            ["x"], SamplingParams()
+        )
 
 
 def test_failure_rates_are_graded(served, source):
     _, url = served
     answerer = EndpointAnswerer(url)
     problems = source.problems[:5]
-    children = [make_operators(["renumber"])[0].apply([p], random.Random(0), Context()) for p in problems
-                if p.meta["mutable"]][:3]
+    children = [
+        make_operators(["renumber"])[0].apply([p], random.Random(0), Context())
+        for p in problems
+        if p.meta["mutable"]
+    ][:3]
     rates = failure_rates(problems + children, [answerer], SamplingParams(n=2))
     assert all(rates[p.id] == {answerer.name: 0.0} for p in problems)
     assert all(rates[c.id] == {answerer.name: 1.0} for c in children)
@@ -141,7 +164,12 @@ def test_failure_rates_are_graded(served, source):
 def test_evolve_with_an_endpoint_measures_accuracy_source_vs_evolved(tmp_path, served, source):
     _, url = served
     answerer = EndpointAnswerer(url)
-    cfg = EvolveConfig(generations=2, population=8, seed=3, operators=["renumber", "distract", "extend", "rephrase"])
+    cfg = EvolveConfig(
+        generations=2,
+        population=8,
+        seed=3,
+        operators=["renumber", "distract", "extend", "rephrase"],
+    )
     result = evolve_source(GSM8K, tmp_path / "pool", cfg, answerers=[answerer], loaded=source)
     report = json.loads((tmp_path / "pool-report" / "report.json").read_text())
     assert report["fitness"].startswith("measured difficulty")
@@ -178,8 +206,13 @@ def test_tiny_transformers_model_drives_fitness(tmp_path, source):
     from trainers.tiny import build_tiny_model
 
     answerer = TransformersAnswerer(build_tiny_model(tmp_path / "tiny"), batch_size=8)
-    cfg = EvolveConfig(generations=1, population=6, seed=1, max_new_tokens=8,
-                       operators=["renumber", "distract", "decoy"])
+    cfg = EvolveConfig(
+        generations=1,
+        population=6,
+        seed=1,
+        max_new_tokens=8,
+        operators=["renumber", "distract", "decoy"],
+    )
     result = evolve_source(GSM8K, tmp_path / "pool", cfg, answerers=[answerer], loaded=source)
     report = result.report
     assert report["models"] == [answerer.name]

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from synth.pool import read_manifest, read_pool
-
 from evolve.loaders import load_source
 from evolve.pipeline import evolve_source, work_dir
 from evolve.search import Evolution, EvolveConfig, EvolveError
 from evolve.verify import verify_child
+from synth.pool import read_manifest, read_pool
 from veriforge.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +27,7 @@ def source():
 
 
 def config(**kw):
-    base = dict(generations=3, population=10, seed=7)
+    base = {"generations": 3, "population": 10, "seed": 7}
     base.update(kw)
     return EvolveConfig(**base)
 
@@ -84,7 +83,14 @@ def test_report_files_and_structural_only_statement(tmp_path, source):
     report = json.loads((folder / "report.json").read_text())
     assert report["fitness"].startswith("structural only: no model was given")
     assert [g["generation"] for g in report["generations"]] == [0, 1, 2, 3]
-    assert set(report["operators"]) == {"renumber", "distract", "decoy", "chain", "invert", "extend"}
+    assert set(report["operators"]) == {
+        "renumber",
+        "distract",
+        "decoy",
+        "chain",
+        "invert",
+        "extend",
+    }
     for stats in report["operators"].values():
         assert stats["tried"] >= stats["accepted"] >= 0
         assert stats["rate"] == round(stats["accepted"] / stats["tried"], 4)
@@ -125,20 +131,46 @@ def test_cli_evolve_and_exit_codes(tmp_path):
     lines = GSM8K.read_text(encoding="utf-8").splitlines()[:40]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "pool"
-    args = ["evolve", str(src), "-o", str(out), "--generations", "2", "--population", "6",
-            "--operators", "renumber,distract,extend", "--seed", "1"]
+    args = [
+        "evolve",
+        str(src),
+        "-o",
+        str(out),
+        "--generations",
+        "2",
+        "--population",
+        "6",
+        "--operators",
+        "renumber,distract,extend",
+        "--seed",
+        "1",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "structural only" in result.output and out.is_dir()
     assert runner.invoke(app, args).exit_code == 2  # exists
-    bad = runner.invoke(app, ["evolve", str(src), "-o", str(tmp_path / "x"), "--operators", "shuffle"])
+    bad = runner.invoke(
+        app, ["evolve", str(src), "-o", str(tmp_path / "x"), "--operators", "shuffle"]
+    )
     assert bad.exit_code == 2 and "unknown operator" in bad.output
-    assert runner.invoke(app, ["evolve", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "y")]).exit_code == 2
-    need = runner.invoke(app, ["evolve", str(src), "-o", str(tmp_path / "z"), "--operators", "rephrase"])
+    assert (
+        runner.invoke(
+            app, ["evolve", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "y")]
+        ).exit_code
+        == 2
+    )
+    need = runner.invoke(
+        app, ["evolve", str(src), "-o", str(tmp_path / "z"), "--operators", "rephrase"]
+    )
     assert need.exit_code == 2 and "needs a model" in need.output
-    both = runner.invoke(app, ["evolve", str(src), "-o", str(tmp_path / "w"), "--model", "m", "--endpoint", "http://x"])
+    both = runner.invoke(
+        app,
+        ["evolve", str(src), "-o", str(tmp_path / "w"), "--model", "m", "--endpoint", "http://x"],
+    )
     assert both.exit_code == 2
     cols = tmp_path / "cols.jsonl"
     cols.write_text(json.dumps({"q": "x"}) + "\n", encoding="utf-8")
-    missing = runner.invoke(app, ["evolve", str(cols), "-o", str(tmp_path / "v"), "--format", "gsm8k"])
+    missing = runner.invoke(
+        app, ["evolve", str(cols), "-o", str(tmp_path / "v"), "--format", "gsm8k"]
+    )
     assert missing.exit_code == 2 and "question, answer" in missing.output

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 import z3
 
+from evolve.operators import Context, Rejected, SpecIndex, make_operators
+from evolve.operators.smt import Certificate, split_forms
+from evolve.verify import VerificationError, verify_child
 from synth import certificate
 from synth.engine.instance import compile_spec, generate_instance
 from synth.problem import Problem
 from synth.spec import load_spec
-
-from evolve.operators import Context, Rejected, SpecIndex, make_operators
-from evolve.operators.smt import Certificate, split_forms
-from evolve.verify import VerificationError, verify_child
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
@@ -25,7 +24,12 @@ SPECS = Path(__file__).resolve().parents[1] / "specs"
 @pytest.fixture(scope="module")
 def rows():
     out = []
-    for name, level in (("seating_row", "medium"), ("age_puzzle", None), ("linear_system", None), ("logic_grid", None)):
+    for name, level in (
+        ("seating_row", "medium"),
+        ("age_puzzle", None),
+        ("linear_system", None),
+        ("logic_grid", None),
+    ):
         spec, spec_hash = load_spec(SPECS / f"{name}.yaml")
         level = level or spec.default_level or next(iter(spec.levels), "default")
         for index in range(3):
@@ -75,11 +79,11 @@ def test_drop_clue_keeps_the_answer_unique(rows, ctx):
         assert child.answer == parent.answer
         assert child.features["clues"] == parent.features["clues"] - 1
         assert independent_unique(child.certificate)
-        asserts = lambda c: sum(f.startswith("(assert") for f in split_forms(c))  # noqa: E731
+        asserts = lambda c: sum(f.startswith("(assert") for f in split_forms(c))
         assert asserts(child.certificate) == asserts(parent.certificate) - 1
         dropped = child.lineage["params"]["dropped"]
         assert dropped.split(". ", 1)[-1] not in child.prompt
-        numbered = re.findall(r"^(\d+)\. ", child.prompt, flags=re.M)
+        numbered = re.findall(r"^(\d+)\. ", child.prompt, flags=re.MULTILINE)
         assert numbered == [str(i) for i in range(1, len(numbered) + 1)]
 
 
@@ -105,7 +109,10 @@ def test_tighten_pushes_a_knob_and_the_engine_reproves(rows, ctx):
     assert made, reasons
     for parent, child in made:
         verify_child(child)
-        assert independent_unique(child.certificate) or certificate.parse_header(child.certificate)["kind"] != "unique"
+        assert (
+            independent_unique(child.certificate)
+            or certificate.parse_header(child.certificate)["kind"] != "unique"
+        )
         knob, value = child.lineage["params"]["knob"], child.lineage["params"]["value"]
         assert child.meta["parameters"][knob] == value == parent.meta["parameters"][knob] + 1
         assert child.meta["base_spec_hash"] == parent.meta["spec_hash"]
@@ -125,8 +132,12 @@ def test_a_wrong_certificate_answer_fails_verification(rows):
     with pytest.raises(VerificationError, match="certificate"):
         verify_child(bad)
     cert = Certificate.parse(row.certificate)
-    forms = [f if not f.startswith("(define-fun answer_holds") else "(define-fun answer_holds () Bool false)"
-             for f in cert.forms]
+    forms = [
+        f
+        if not f.startswith("(define-fun answer_holds")
+        else "(define-fun answer_holds () Bool false)"
+        for f in cert.forms
+    ]
     forged = dataclasses.replace(row, certificate=Certificate(cert.header, forms).text(row.answer))
     with pytest.raises(VerificationError, match="expected sat"):
         verify_child(forged)

@@ -26,27 +26,48 @@ def _mapping(pairs: Optional[str]) -> dict[str, str] | None:
 
 @app.command()
 def evolve(
-    source: Annotated[Path, typer.Argument(help="benchmark file (.jsonl/.json/.parquet), datasets folder or pool")],
+    source: Annotated[
+        Path, typer.Argument(help="benchmark file (.jsonl/.json/.parquet), datasets folder or pool")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="evolved pool directory to write")],
     operators: Annotated[
         str,
-        typer.Option(help="comma-separated: renumber, distract, decoy, chain, invert, extend, "
-                     "tighten, drop-clue, reask, rephrase"),
+        typer.Option(
+            help="comma-separated: renumber, distract, decoy, chain, invert, extend, "
+            "tighten, drop-clue, reask, rephrase"
+        ),
     ] = "renumber,distract,decoy,chain,invert,extend",
     generations: Annotated[int, typer.Option(help="generations to run")] = 5,
     population: Annotated[int, typer.Option(help="population size")] = 32,
-    model: Annotated[Optional[str], typer.Option(help="local transformers model directory (fitness, rephrase)")] = None,
-    endpoint: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1")] = None,
-    endpoint_model: Annotated[Optional[str], typer.Option(help="model name at the endpoint (default: first listed)")] = None,
+    model: Annotated[
+        Optional[str], typer.Option(help="local transformers model directory (fitness, rephrase)")
+    ] = None,
+    endpoint: Annotated[
+        Optional[str],
+        typer.Option(help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1"),
+    ] = None,
+    endpoint_model: Annotated[
+        Optional[str], typer.Option(help="model name at the endpoint (default: first listed)")
+    ] = None,
     chat: Annotated[bool, typer.Option(help="use /v1/chat/completions at the endpoint")] = False,
-    samples: Annotated[int, typer.Option(help="completions per problem for measured difficulty")] = 1,
+    samples: Annotated[
+        int, typer.Option(help="completions per problem for measured difficulty")
+    ] = 1,
     max_new_tokens: Annotated[int, typer.Option(help="completion length for the model")] = 256,
     seed: Annotated[int, typer.Option(help="run seed; same seed, same pool")] = 0,
-    format: Annotated[str, typer.Option("--format", help="auto, gsm8k, svamp, math, table or pool")] = "auto",
-    map: Annotated[Optional[str], typer.Option("--map", help="column mapping, e.g. prompt=q,answer=a")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="auto, gsm8k, svamp, math, table or pool")
+    ] = "auto",
+    map: Annotated[
+        Optional[str], typer.Option("--map", help="column mapping, e.g. prompt=q,answer=a")
+    ] = None,
     limit: Annotated[Optional[int], typer.Option(help="use only the first N source rows")] = None,
-    specs: Annotated[Optional[list[Path]], typer.Option(help="spec folders for tighten (default: specs/)")] = None,
-    report: Annotated[Optional[Path], typer.Option(help="report folder (default: OUT-report)")] = None,
+    specs: Annotated[
+        Optional[list[Path]], typer.Option(help="spec folders for tighten (default: specs/)")
+    ] = None,
+    report: Annotated[
+        Optional[Path], typer.Option(help="report folder (default: OUT-report)")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
 ) -> None:
@@ -67,8 +88,12 @@ def evolve(
     names = [n.strip() for n in operators.split(",") if n.strip()]
     try:
         config = EvolveConfig(
-            operators=names, generations=generations, population=population, seed=seed,
-            samples=samples, max_new_tokens=max_new_tokens,
+            operators=names,
+            generations=generations,
+            population=population,
+            seed=seed,
+            samples=samples,
+            max_new_tokens=max_new_tokens,
         )
     except ValidationError as error:
         first = error.errors()[0]
@@ -93,7 +118,9 @@ def evolve(
         from evolve.endpoint import EndpointAnswerer, EndpointError
 
         try:
-            answerers.append(EndpointAnswerer(endpoint, endpoint_model, mode="chat" if chat else "completions"))
+            answerers.append(
+                EndpointAnswerer(endpoint, endpoint_model, mode="chat" if chat else "completions")
+            )
         except (EndpointError, ValueError) as error:
             _fail(str(error))
     cov = loaded.coverage()
@@ -102,7 +129,12 @@ def evolve(
             f"{source}: {cov['rows']} problems ({cov['skipped']} skipped), programs for "
             f"{cov['programs']} of {cov['word_problems']} word problems"
         )
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
 
@@ -113,8 +145,15 @@ def evolve(
 
         try:
             result = evolve_source(
-                source, out, config, answerers=answerers, spec_dirs=specs or [Path("specs")],
-                resume=resume, overwrite=overwrite, report_dir=report, progress=on_progress,
+                source,
+                out,
+                config,
+                answerers=answerers,
+                spec_dirs=specs or [Path("specs")],
+                resume=resume,
+                overwrite=overwrite,
+                report_dir=report,
+                progress=on_progress,
                 loaded=loaded,
             )
         except EvolveError as error:
@@ -125,7 +164,9 @@ def evolve(
             _fail(str(error), FAILED)
         except KeyboardInterrupt:
             bar.stop()
-            err.print(f"interrupted; rerun the same command with --resume to continue from {out}.partial")
+            err.print(
+                f"interrupted; rerun the same command with --resume to continue from {out}.partial"
+            )
             raise typer.Exit(130)
         except RuntimeError as error:  # a model backend failing mid-run
             bar.stop()
@@ -138,6 +179,8 @@ def evolve(
     console.print(table)
     console.print(f"fitness: {result.report['fitness']}")
     if "accuracy" in result.report:
-        console.print(f"accuracy on the source sample: {result.report['accuracy']['source']}; "
-                      f"on the evolved set: {result.report['accuracy']['evolved']}")
+        console.print(
+            f"accuracy on the source sample: {result.report['accuracy']['source']}; "
+            f"on the evolved set: {result.report['accuracy']['evolved']}"
+        )
     console.print(f"report: {result.report_dir / 'report.md'}")

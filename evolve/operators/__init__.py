@@ -31,13 +31,18 @@ def make_operators(names: list[str]) -> list[Operator]:
     """Operator instances by name; unknown names raise ValueError listing the known ones."""
     unknown = [n for n in names if n not in OPERATORS]
     if unknown:
-        raise ValueError(
-            f"unknown operator(s) {', '.join(unknown)}; known: {', '.join(OPERATORS)}"
-        )
+        raise ValueError(f"unknown operator(s) {', '.join(unknown)}; known: {', '.join(OPERATORS)}")
     return [OPERATORS[n]() for n in names]
 
 
 __all__ = [
-    "OPERATORS", "WORD_OPERATORS", "SMT_OPERATORS", "MODEL_OPERATORS", "Context", "Operator",
-    "Rejected", "SpecIndex", "make_operators",
+    "MODEL_OPERATORS",
+    "OPERATORS",
+    "SMT_OPERATORS",
+    "WORD_OPERATORS",
+    "Context",
+    "Operator",
+    "Rejected",
+    "SpecIndex",
+    "make_operators",
 ]

@@ -8,13 +8,19 @@ import random
 from collections.abc import Sequence
 from fractions import Fraction
 
-from synth.problem import Problem
-
 from evolve.numbers import find_numbers, format_number, replace_spans
 from evolve.operators.base import (
-    Context, Rejected, Word, free_letter, fresh_name, has_program, unpack, word_child,
+    Context,
+    Rejected,
+    Word,
+    free_letter,
+    fresh_name,
+    has_program,
+    unpack,
+    word_child,
 )
 from evolve.program import Mentions, Program, ProgramError
+from synth.problem import Problem
 
 ATTEMPTS = 40
 
@@ -84,7 +90,9 @@ class Renumber:
         word = unpack(parents[0])
         program = word.program
         mentions = find_numbers(word.text)
-        percent = {n for m, (r, n) in zip(mentions, word.mentions.roles) if r == "input" and m.percent}
+        percent = {
+            n for m, (r, n) in zip(mentions, word.mentions.roles) if r == "input" and m.percent
+        }
         others = {m.value for m, (r, _) in zip(mentions, word.mentions.roles) if r != "input"}
         names = [n for n in program.inputs if n not in program.fixed]
         if not names:
@@ -108,7 +116,9 @@ class Renumber:
             if reason:
                 last = reason
                 continue
-            child_program = Program({**program.inputs, **values}, program.steps, program.output, program.fixed)
+            child_program = Program(
+                {**program.inputs, **values}, program.steps, program.output, program.fixed
+            )
             try:
                 text = rewrite_inputs(word, values)
             except ValueError:
@@ -141,12 +151,18 @@ class Extend:
         ops = list(_EXTEND)
         rng.shuffle(ops)
         for phrase, symbol, ok in ops:
-            pool = [n for n in range(2, 10 if symbol in "*/" else 50) if Fraction(n) not in taken and ok(answer, n)]
+            pool = [
+                n
+                for n in range(2, 10 if symbol in "*/" else 50)
+                if Fraction(n) not in taken and ok(answer, n)
+            ]
             if not pool:
                 continue
             n = rng.choice(pool)
             letter = free_letter(word.text)
-            sentence = f"Let {letter} be the answer to the question above. What is {letter} {phrase} {n}?"
+            sentence = (
+                f"Let {letter} be the answer to the question above. What is {letter} {phrase} {n}?"
+            )
             text = f"{word.text}\n{sentence}"
             name = fresh_name(word.program, "e_operand")
             step = fresh_name(word.program, "e_step")
@@ -157,7 +173,14 @@ class Extend:
                 word.program.fixed,
             )
             mentions = Mentions(word.mentions.roles + (("input", name),))
-            return word_child(self.name, parents, {"op": symbol, "operand": n}, text, program,
-                              mentions, ctx,
-                              {"extended": 1 + int(parents[0].meta.get("extended", 0))})
+            return word_child(
+                self.name,
+                parents,
+                {"op": symbol, "operand": n},
+                text,
+                program,
+                mentions,
+                ctx,
+                {"extended": 1 + int(parents[0].meta.get("extended", 0))},
+            )
         raise Rejected("no valid further step")

@@ -12,16 +12,14 @@ import ast
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
-
-from synth.problem import Problem, content_id
 
 from evolve.models import Answerer
 from evolve.numbers import answer_text, answer_type, find_numbers
 from evolve.program import Mentions, Program, ProgramError
-
+from synth.problem import Problem, content_id
 
 # Structural counters a child inherits from its first parent (operators bump their own).
 COUNTERS = ("distractors", "decoys", "chained", "inverted", "extended")
@@ -43,7 +41,6 @@ class Context:
     answerer: Answerer | None = None
     specs: Any = None  # evolve.operators.smt.SpecIndex for tighten
     generation: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 class Operator(Protocol):
@@ -120,7 +117,9 @@ def rename(text: str, mapping: Mapping[str, str]) -> str:
     return ast.unparse(Rename().visit(ast.parse(text, mode="eval")).body)
 
 
-def prefixed(program: Program, prefix: str) -> tuple[dict[str, Fraction], list[tuple[str, str]], dict[str, str]]:
+def prefixed(
+    program: Program, prefix: str
+) -> tuple[dict[str, Fraction], list[tuple[str, str]], dict[str, str]]:
     """The program's inputs and steps with every name prefixed (for crossover)."""
     names = {n: prefix + n for n in list(program.inputs) + [s for s, _ in program.steps]}
     inputs = {names[k]: v for k, v in program.inputs.items()}
@@ -178,8 +177,18 @@ def word_child(
         **{k: first.meta[k] for k in COUNTERS if k in first.meta},
         **(extra_meta or {}),
     }
-    return make_child(operator, parents, params, prompt, answer_text(value), answer_type(value),
-                      {"kind": answer_type(value)}, meta, ctx, category=first.category)
+    return make_child(
+        operator,
+        parents,
+        params,
+        prompt,
+        answer_text(value),
+        answer_type(value),
+        {"kind": answer_type(value)},
+        meta,
+        ctx,
+        category=first.category,
+    )
 
 
 def make_child(

@@ -13,14 +13,19 @@ import re
 from collections.abc import Sequence
 from fractions import Fraction
 
-from synth.problem import Problem
-
 from evolve.numbers import find_numbers, replace_spans
 from evolve.operators.arith import perturb, plausible
 from evolve.operators.base import (
-    Context, Rejected, free_letter, has_program, prefixed, unpack, word_child,
+    Context,
+    Rejected,
+    free_letter,
+    has_program,
+    prefixed,
+    unpack,
+    word_child,
 )
 from evolve.program import Mentions, Program, ProgramError
+from synth.problem import Problem
 
 
 def _a_part(problem: Problem) -> tuple[dict, list, str, tuple, frozenset]:
@@ -29,7 +34,13 @@ def _a_part(problem: Problem) -> tuple[dict, list, str, tuple, frozenset]:
         word = unpack(problem)
         inputs, steps, names = prefixed(word.program, "a_")
         roles = tuple((r, names.get(n, n) if r == "input" else n) for r, n in word.mentions.roles)
-        return inputs, steps, names[word.program.output], roles, frozenset(names[f] for f in word.program.fixed)
+        return (
+            inputs,
+            steps,
+            names[word.program.output],
+            roles,
+            frozenset(names[f] for f in word.program.fixed),
+        )
     if problem.answer_type != "integer" or problem.certificate:
         raise Rejected("A has no numeric answer", "chain needs an integer answer for A")
     roles = tuple(("context", "") for _ in find_numbers(problem.prompt))
@@ -57,9 +68,14 @@ class Chain:
         wb = unpack(b)
         b_inputs, b_steps, b_names = prefixed(wb.program, "b_")
         mentions = find_numbers(b.prompt)
-        candidates = [n for n in wb.program.inputs if n not in wb.program.fixed
-                      and wb.program.inputs[n].denominator == 1 and wb.program.inputs[n] > 0
-                      and not any(m.percent for m, (r, k) in zip(mentions, wb.mentions.roles) if k == n)]
+        candidates = [
+            n
+            for n in wb.program.inputs
+            if n not in wb.program.fixed
+            and wb.program.inputs[n].denominator == 1
+            and wb.program.inputs[n] > 0
+            and not any(m.percent for m, (r, k) in zip(mentions, wb.mentions.roles) if k == n)
+        ]
         if not candidates:
             raise Rejected("B has no whole-number input to link")
         target = rng.choice(candidates)
@@ -106,15 +122,24 @@ class Chain:
             steps.append((linked, f"{a_out}"))
         steps += b_steps
         try:
-            program = Program(inputs, tuple(steps), b_names[wb.program.output], a_fixed | {b_names[f] for f in wb.program.fixed})
+            program = Program(
+                inputs,
+                tuple(steps),
+                b_names[wb.program.output],
+                a_fixed | {b_names[f] for f in wb.program.fixed},
+            )
         except ProgramError as error:
             raise Rejected("child program invalid", str(error)) from None
         if not program.depends_on(a_out) or not program.depends_on(linked):
             raise Rejected("the answer does not need both problems")
         if len(find_numbers(text)) != len(roles):
             raise Rejected("numerals do not line up", re.sub(r"\s+", " ", text)[:80])
-        meta = {"distractors": sum(int(p.meta.get("distractors", 0)) for p in parents),
-                "decoys": sum(int(p.meta.get("decoys", 0)) for p in parents),
-                "chained": 1 + sum(int(p.meta.get("chained", 0)) for p in parents)}
+        meta = {
+            "distractors": sum(int(p.meta.get("distractors", 0)) for p in parents),
+            "decoys": sum(int(p.meta.get("decoys", 0)) for p in parents),
+            "chained": 1 + sum(int(p.meta.get("chained", 0)) for p in parents),
+        }
         params = {"linked_input": target, "offset": str(offset), "new_value": str(new_value)}
-        return word_child(self.name, parents, params, text, program, Mentions(tuple(roles)), ctx, meta)
+        return word_child(
+            self.name, parents, params, text, program, Mentions(tuple(roles)), ctx, meta
+        )

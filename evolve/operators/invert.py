@@ -16,20 +16,29 @@ from fractions import Fraction
 
 import sympy
 
-from synth.problem import Problem
-
 from evolve.numbers import find_numbers, format_number, replace_spans
 from evolve.operators.base import (
-    Context, Rejected, free_letter, fresh_name, has_program, unpack, word_child,
+    Context,
+    Rejected,
+    free_letter,
+    fresh_name,
+    has_program,
+    unpack,
+    word_child,
 )
 from evolve.program import Mentions, Program, ProgramError
+from synth.problem import Problem
 
 
 def to_sympy(text: str, env: Mapping[str, sympy.Expr]) -> sympy.Expr:
     """A program step as a sympy expression (only + - * / ** and unary minus exist here)."""
 
     def walk(node: ast.expr) -> sympy.Expr:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
+        ):
             return sympy.Rational(str(node.value))
         if isinstance(node, ast.Name):
             return env[node.id]
@@ -133,7 +142,9 @@ def invert_path(tree: ast.expr, target: str, goal: str) -> str | None:
     return result
 
 
-def _solved_form(program: Program, target: str, goal: str, answer: Fraction, original: Fraction) -> str:
+def _solved_form(
+    program: Program, target: str, goal: str, answer: Fraction, original: Fraction
+) -> str:
     """x_k = g(goal) with the other inputs fixed (their numerals become context)."""
     x, t = sympy.Symbol(target), sympy.Symbol(goal)
     env: dict[str, sympy.Expr] = {
@@ -194,7 +205,17 @@ class Invert:
             raise Rejected("solved form invalid", str(error)) from None
         keep = {n for n in child.inputs if child.depends_on(n)} | set(child.fixed)
         roles = [(r, n) if r != "input" or n in keep else ("context", "") for r, n in roles]
-        child = Program({k: v for k, v in inputs.items() if k in keep}, child.steps, "s_inv", child.fixed)
+        child = Program(
+            {k: v for k, v in inputs.items() if k in keep}, child.steps, "s_inv", child.fixed
+        )
         meta = {"inverted": 1 + int(parents[0].meta.get("inverted", 0))}
-        return word_child(self.name, parents, {"asked": target, "solution": expression}, text, child,
-                          Mentions(tuple(roles)), ctx, meta)
+        return word_child(
+            self.name,
+            parents,
+            {"asked": target, "solution": expression},
+            text,
+            child,
+            Mentions(tuple(roles)),
+            ctx,
+            meta,
+        )

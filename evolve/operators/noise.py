@@ -14,18 +14,67 @@ import re
 from collections.abc import Sequence
 from fractions import Fraction
 
+from evolve.numbers import WORDS, find_numbers
+from evolve.operators.base import Context, Rejected, has_program, insert_clause, unpack, word_child
 from synth.problem import Problem
 from synth.words import words
 
-from evolve.numbers import WORDS, find_numbers
-from evolve.operators.base import Context, Rejected, has_program, insert_clause, unpack, word_child
-
 _STOP = {
-    "more", "less", "times", "of", "and", "the", "a", "an", "per", "each", "to", "in", "for",
-    "at", "on", "percent", "years", "year", "days", "day", "hours", "hour", "minutes", "minute",
-    "weeks", "week", "months", "month", "as", "than", "is", "are", "was", "were", "that",
-    "this", "it", "he", "she", "they", "his", "her", "their", "with", "by", "from", "x",
-    "dollars", "cents", "feet", "miles", "pounds", "inches", "meters", "times", "or",
+    "more",
+    "less",
+    "times",
+    "of",
+    "and",
+    "the",
+    "a",
+    "an",
+    "per",
+    "each",
+    "to",
+    "in",
+    "for",
+    "at",
+    "on",
+    "percent",
+    "years",
+    "year",
+    "days",
+    "day",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "weeks",
+    "week",
+    "months",
+    "month",
+    "as",
+    "than",
+    "is",
+    "are",
+    "was",
+    "were",
+    "that",
+    "this",
+    "it",
+    "he",
+    "she",
+    "they",
+    "his",
+    "her",
+    "their",
+    "with",
+    "by",
+    "from",
+    "x",
+    "dollars",
+    "cents",
+    "feet",
+    "miles",
+    "pounds",
+    "inches",
+    "meters",
+    "or",
 }
 _GENERIC = ["books", "marbles", "stickers", "apples", "coins", "pencils", "stamps", "cards"]
 
@@ -39,7 +88,7 @@ DISTRACTORS = (
 DECOYS_NUMERIC = (
     "{other} guesses that the answer is roughly {n}, but {other} did not do the math.",
     "At a quick glance it looks like about {n}, though that first guess was never checked.",
-    "Someone in the group blurts out \"about {n}\", without working anything out.",
+    'Someone in the group blurts out "about {n}", without working anything out.',
 )
 DECOYS_FUZZY = (
     "{other} remembers it being about twice as many some time ago, but is not sure.",
@@ -53,7 +102,12 @@ def _nouns(text: str) -> list[str]:
     found = []
     for m in find_numbers(text):
         after = re.match(r"\s+([a-z]{3,})\b", text[m.end :])
-        if after and after.group(1) not in _STOP and after.group(1) not in WORDS and after.group(1).endswith("s"):
+        if (
+            after
+            and after.group(1) not in _STOP
+            and after.group(1) not in WORDS
+            and after.group(1).endswith("s")
+        ):
             found.append(after.group(1))
     return sorted(set(found))
 
@@ -88,13 +142,17 @@ class Distract:
         if len(find_numbers(sentence)) != 1:
             raise Rejected("clause carries extra numbers")
         text, mentions = insert_clause(word, sentence, "distractor")
-        meta = {"distractors": int(parents[0].meta.get("distractors", 0)) + 1,
-                "decoys": int(parents[0].meta.get("decoys", 0))}
+        meta = {
+            "distractors": int(parents[0].meta.get("distractors", 0)) + 1,
+            "decoys": int(parents[0].meta.get("decoys", 0)),
+        }
         params = {"clause": sentence, "number": n}
         return word_child(self.name, parents, params, text, word.program, mentions, ctx, meta)
 
 
-def _tempting(word_program_inputs: list[Fraction], answer: Fraction, rng: random.Random) -> int | None:
+def _tempting(
+    word_program_inputs: list[Fraction], answer: Fraction, rng: random.Random
+) -> int | None:
     """A wrong one-step result from two inputs (the shortcut a careless reader takes)."""
     values = [v for v in word_program_inputs if v.denominator == 1 and v > 0]
     candidates = set()
@@ -128,7 +186,9 @@ class Decoy:
         if len(find_numbers(sentence)) != (1 if kind == "numeric" else 0):
             raise Rejected("clause carries extra numbers")
         text, mentions = insert_clause(word, sentence, "decoy")
-        meta = {"distractors": int(parents[0].meta.get("distractors", 0)),
-                "decoys": int(parents[0].meta.get("decoys", 0)) + 1}
+        meta = {
+            "distractors": int(parents[0].meta.get("distractors", 0)),
+            "decoys": int(parents[0].meta.get("decoys", 0)) + 1,
+        }
         params = {"clause": sentence, "kind": kind, "guess": guess if kind == "numeric" else None}
         return word_child(self.name, parents, params, text, word.program, mentions, ctx, meta)

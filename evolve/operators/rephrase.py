@@ -14,12 +14,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from synth.problem import Problem
-
 from evolve.models import SamplingParams
 from evolve.numbers import find_numbers
 from evolve.operators.base import Context, Rejected, has_program, unpack, word_child
 from evolve.program import Mentions
+from synth.problem import Problem
 
 PROMPT = (
     "Rewrite the following math word problem in your own words. Keep every number exactly "
@@ -30,7 +29,7 @@ PROMPT = (
 
 def clean(completion: str) -> str:
     text = completion.strip()
-    text = re.sub(r"^(rewritten problem|problem)\s*:\s*", "", text, flags=re.I)
+    text = re.sub(r"^(rewritten problem|problem)\s*:\s*", "", text, flags=re.IGNORECASE)
     return text.split("\n\n")[0].strip().strip('"').strip()
 
 
@@ -68,5 +67,12 @@ class Rephrase:
             if role_of.setdefault(m.value, role) != role:
                 raise Rejected("ambiguous roles", f"{m.text} has two roles")
         mentions = Mentions(tuple(role_of[m.value] for m in new))
-        return word_child(self.name, parents, {"model": ctx.answerer.name, "seed": params.seed}, text,
-                          word.program, mentions, ctx)
+        return word_child(
+            self.name,
+            parents,
+            {"model": ctx.answerer.name, "seed": params.seed},
+            text,
+            word.program,
+            mentions,
+            ctx,
+        )

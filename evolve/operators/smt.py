@@ -27,10 +27,9 @@ from typing import Any
 
 import z3
 
+from evolve.operators.base import Context, Rejected, make_child
 from synth import certificate
 from synth.problem import Problem
-
-from evolve.operators.base import Context, Rejected, make_child
 
 # -- certificate surgery -------------------------------------------------------------------
 
@@ -67,7 +66,7 @@ class Certificate:
     forms: list[str]
 
     @classmethod
-    def parse(cls, text: str) -> "Certificate":
+    def parse(cls, text: str) -> Certificate:
         try:
             header = certificate.parse_header(text)
         except (ValueError, KeyError) as error:
@@ -99,7 +98,11 @@ class Certificate:
 def clue_block(prompt: str, count: int) -> tuple[list[str], int]:
     """The prompt's paragraphs and the index of the one holding exactly `count` clue lines."""
     paragraphs = prompt.split("\n\n")
-    hits = [i for i, p in enumerate(paragraphs) if len([l for l in p.splitlines() if l.strip()]) == count]
+    hits = [
+        i
+        for i, p in enumerate(paragraphs)
+        if len([l for l in p.splitlines() if l.strip()]) == count
+    ]
     numbered = [i for i in hits if re.match(r"\s*(\d+\.|-)\s", paragraphs[i])]
     hits = numbered or hits
     if len(hits) != 1:
@@ -146,9 +149,19 @@ class DropClue:
             prompt = "\n\n".join(paragraphs[:at] + ["\n".join(kept)] + paragraphs[at + 1 :])
             features = {**row.features, "clues": count - 1}
             meta = {**row.meta, "dropped_clues": 1 + int(row.meta.get("dropped_clues", 0))}
-            return make_child(self.name, parents, {"dropped": lines[k]}, prompt, row.answer,
-                              row.answer_type, row.grader, meta, ctx, certificate=child_cert,
-                              features=features)
+            return make_child(
+                self.name,
+                parents,
+                {"dropped": lines[k]},
+                prompt,
+                row.answer,
+                row.answer_type,
+                row.grader,
+                meta,
+                ctx,
+                certificate=child_cert,
+                features=features,
+            )
         raise Rejected("every clue is needed", "dropping any tried clue breaks uniqueness")
 
 
@@ -197,9 +210,14 @@ class Reask:
                 groups.setdefault(hot.group("base"), []).append((name, hot.group("value")))
             elif sort in ("Int", "Real"):
                 plain.append((name, sort))
-        candidates = [("plain", n, s) for n, s in plain if f"|{n}|" not in holds and f" {n})" not in holds]
-        candidates += [("hot", b, "") for b, members in groups.items()
-                       if not any(f"|{n}|" in holds for n, _ in members)]
+        candidates = [
+            ("plain", n, s) for n, s in plain if f"|{n}|" not in holds and f" {n})" not in holds
+        ]
+        candidates += [
+            ("hot", b, "")
+            for b, members in groups.items()
+            if not any(f"|{n}|" in holds for n, _ in members)
+        ]
         if not candidates:
             raise Rejected("no other unknown to ask about")
         rng.shuffle(candidates)
@@ -220,20 +238,30 @@ class Reask:
                 text_value = value.as_string() if z3.is_int_value(value) else None
                 if z3.is_rational_value(value):
                     frac = value.as_fraction()
-                    text_value = str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
+                    text_value = (
+                        str(frac.numerator)
+                        if frac.denominator == 1
+                        else f"{frac.numerator}/{frac.denominator}"
+                    )
                 if text_value is None:
                     continue
                 smt_value = _smt_number(text_value, sort)
-                definition = f"(define-fun answer_holds () Bool (= {certificate.symbol(name)} {smt_value}))"
+                definition = (
+                    f"(define-fun answer_holds () Bool (= {certificate.symbol(name)} {smt_value}))"
+                )
                 label, answer = _label(name), text_value
             else:
-                true = [(n, v) for n, v in groups[name] if n in consts and z3.is_true(model[consts[n]])]
+                true = [
+                    (n, v) for n, v in groups[name] if n in consts and z3.is_true(model[consts[n]])
+                ]
                 if len(true) != 1:
                     continue
                 member, answer = true[0]
                 definition = f"(define-fun answer_holds () Bool {certificate.symbol(member)})"
                 label = _label(name)
-            forms = [f for f in cert.forms if not f.startswith("(define-fun answer_holds")] + [definition]
+            forms = [f for f in cert.forms if not f.startswith("(define-fun answer_holds")] + [
+                definition
+            ]
             child_cert = Certificate(cert.header, forms).text(answer, "unique")
             verdict = _proved(child_cert, answer)
             if not verdict.ok:
@@ -242,12 +270,28 @@ class Reask:
             if len(paragraphs) < 3:
                 raise Rejected("question paragraph not identifiable")
             question = f"What is {label}?"
-            prompt = "\n\n".join(paragraphs[:-2] + [question, "Give your final answer as \\boxed{...}."])
-            kind_out = "integer" if re.fullmatch(r"-?\d+", answer) else ("rational" if "/" in answer else "text")
+            prompt = "\n\n".join(
+                paragraphs[:-2] + [question, "Give your final answer as \\boxed{...}."]
+            )
+            kind_out = (
+                "integer"
+                if re.fullmatch(r"-?\d+", answer)
+                else ("rational" if "/" in answer else "text")
+            )
             grader = {"kind": kind_out}
             meta = {**row.meta, "reasked": label}
-            return make_child(self.name, parents, {"asked": name}, prompt, answer, kind_out, grader,
-                              meta, ctx, certificate=child_cert)
+            return make_child(
+                self.name,
+                parents,
+                {"asked": name},
+                prompt,
+                answer,
+                kind_out,
+                grader,
+                meta,
+                ctx,
+                certificate=child_cert,
+            )
         raise Rejected("no other unknown is determined", "every tried unknown has several values")
 
 
@@ -261,6 +305,9 @@ def _smt_number(text: str, sort: str) -> str:
 
 
 # -- tighten ---------------------------------------------------------------------------------
+
+
+BEYOND = 2
 
 
 class SpecIndex:
@@ -309,14 +356,20 @@ class Tighten:
         overrides = dict(meta.get("overrides") or {})
         knobs = []
         for name, definition in spec.parameters.items():
-            if not isinstance(definition, Param) or definition.harder == "none" or definition.int_range is None:
+            if (
+                not isinstance(definition, Param)
+                or definition.harder == "none"
+                or definition.int_range is None
+            ):
                 continue
             current = params.get(name)
             if not isinstance(current, int) or isinstance(current, bool):
                 continue
             lo, hi = (evaluate(v, params) for v in definition.int_range)
             step = 1 if definition.harder == "up" else -1
-            if lo <= current + step <= hi:
+            # Up to BEYOND steps past the spec's own range: the engine re-proves the result
+            # (or rejects it), so going past the hardest level is safe, only maybe slower.
+            if lo - BEYOND <= current + step <= hi + BEYOND and current + step >= 0:
                 knobs.append((name, current + step))
         if not knobs:
             raise Rejected("already at the hardest setting")
@@ -331,15 +384,30 @@ class Tighten:
             assert level_parameters(tightened, level)[name].value == value
             material = json.dumps([base_hash, new_overrides], sort_keys=True)
             new_hash = hashlib.sha256(material.encode()).hexdigest()[:16]
-            outcome = generate_instance(compile_spec(tightened, new_hash, file), level,
-                                        int(meta.get("seed", 0)), int(meta.get("index", 0)))
+            outcome = generate_instance(
+                compile_spec(tightened, new_hash, file),
+                level,
+                int(meta.get("seed", 0)),
+                int(meta.get("index", 0)),
+            )
             if outcome.row is None:
                 reasons.append(outcome.reason or "rejected")
                 continue
             made = Problem.from_row(outcome.row)
             child_meta = {**made.meta, "base_spec_hash": base_hash, "overrides": new_overrides}
-            return make_child(self.name, parents, {"knob": name, "value": value}, made.prompt,
-                              made.answer, made.answer_type, made.grader, child_meta, ctx,
-                              certificate=made.certificate, features=made.features,
-                              category=made.category, difficulty=made.difficulty)
+            return make_child(
+                self.name,
+                parents,
+                {"knob": name, "value": value},
+                made.prompt,
+                made.answer,
+                made.answer_type,
+                made.grader,
+                child_meta,
+                ctx,
+                certificate=made.certificate,
+                features=made.features,
+                category=made.category,
+                difficulty=made.difficulty,
+            )
         raise Rejected(reasons[0] if reasons else "engine rejected the tightened instance")
