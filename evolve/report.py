@@ -135,8 +135,12 @@ def plot(report: dict[str, Any], folder: Path) -> list[Path]:
         ys = [h[key] for h in gens]
         if all(y is not None for y in ys):
             ax.plot(xs, ys, marker="o", lw=1.2, label=label)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("generation")
-    ax.set_ylabel("score")
+    ax.set_ylabel("population average (best: top individual)")
+    ax.set_title("fitness per generation", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
