@@ -140,6 +140,7 @@ def test_invert_asks_for_an_input_with_a_unique_solution(problems):
         "no closed form for the input",
         "no input to ask for",
         "answer has no decimal form",
+        "answer is not positive",
     }
 
 

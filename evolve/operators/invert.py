@@ -170,6 +170,9 @@ class Invert:
         word = unpack(parents[0])
         program = word.program
         answer = program.result()
+        if answer <= 0:
+            # Numerals are read unsigned: "-10" in the text would read as 10.
+            raise Rejected("answer is not positive")
         used = [n for n in program.used_inputs() if n not in program.fixed]
         if not used:
             raise Rejected("no input to ask for")
