@@ -174,3 +174,44 @@ def test_cli_evolve_and_exit_codes(tmp_path):
         app, ["evolve", str(cols), "-o", str(tmp_path / "v"), "--format", "gsm8k"]
     )
     assert missing.exit_code == 2 and "question, answer" in missing.output
+
+
+def test_cli_kill_and_resume_gives_the_same_pool(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "small.jsonl"
+    src.write_text(
+        "\n".join(GSM8K.read_text(encoding="utf-8").splitlines()[:80]) + "\n", encoding="utf-8"
+    )
+    common = ["--generations", "12", "--population", "12", "--seed", "5"]
+    reference = tmp_path / "ref"
+    assert runner.invoke(app, ["evolve", str(src), "-o", str(reference), *common]).exit_code == 0
+    pool = tmp_path / "pool"
+    cmd = [sys.executable, "-m", "veriforge", "evolve", str(src), "-o", str(pool), *common]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    state = work_dir(pool) / "state.json"
+    deadline, reached = time.time() + 90, False
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and json.loads(state.read_text())["generation"] >= 2:
+            reached = True
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert reached, "the run never checkpointed generation 2 before finishing"
+    assert not pool.exists()
+    refused = runner.invoke(app, ["evolve", str(src), "-o", str(pool), *common])
+    assert refused.exit_code == 2 and "--resume" in refused.output
+    resumed = runner.invoke(app, ["evolve", str(src), "-o", str(pool), *common, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert shard_hashes(pool) == shard_hashes(reference)
+    assert not work_dir(pool).exists()

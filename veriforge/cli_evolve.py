@@ -83,6 +83,9 @@ def evolve(
         _fail("pass either --model or --endpoint, not both")
     if out.exists() and not overwrite:
         _fail(f"{out} already exists; pass --overwrite to replace it")
+    partial = out.parent / f"{out.name}.partial"
+    if (partial / "state.json").exists() and not resume:
+        _fail(f"{partial}: an interrupted run is there; pass --resume to continue it, or delete it")
     if limit is not None and limit < 1:
         _fail(f"--limit must be at least 1, got {limit}")
     names = [n.strip() for n in operators.split(",") if n.strip()]
