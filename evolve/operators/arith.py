@@ -38,18 +38,20 @@ def _granularity(value: Fraction) -> Fraction:
     return Fraction(step)
 
 
-def perturb(value: Fraction, rng: random.Random, percent: bool = False) -> Fraction:
-    """A plausible new value: same sign, same granularity, within a factor of about two."""
+def perturb(
+    value: Fraction, rng: random.Random, percent: bool = False, spread: int = 2
+) -> Fraction:
+    """A plausible new value: same sign, same granularity, within a factor of `spread`."""
     if value <= 0:
         return value
     step = _granularity(value)
     if percent:
-        hi = min(100, int(value * 2)) if value <= 100 else int(value * 2)
-        lo = max(1, int(value / 2))
+        hi = min(100, int(value * spread)) if value <= 100 else int(value * spread)
+        lo = max(1, int(value / spread))
     elif value.denominator == 1 and value <= 12:
-        lo, hi = 2, max(12, int(value) * 2)
+        lo, hi = 2, max(6 * spread, int(value) * spread)
     else:
-        lo, hi = value / 2, value * 2
+        lo, hi = value / spread, value * spread
     choices = int((Fraction(hi) - Fraction(lo)) / step)
     if choices < 1:
         return value
@@ -99,8 +101,10 @@ class Renumber:
             raise Rejected("no inputs", "nothing in the text feeds the program")
         old = program.run()
         last = "no candidate"
-        for _ in range(ATTEMPTS):
-            values = {n: perturb(program.inputs[n], rng, n in percent) for n in names}
+        for attempt in range(ATTEMPTS):
+            # Widen the range for the second half of the attempts (crowded small numbers).
+            spread = 2 if attempt < ATTEMPTS // 2 else 3
+            values = {n: perturb(program.inputs[n], rng, n in percent, spread) for n in names}
             if all(values[n] == program.inputs[n] for n in names):
                 last = "values unchanged"
                 continue
