@@ -138,3 +138,4 @@ def test_vllm_missing_gives_a_clear_message(tiny):
         assert "pip install 'veriforge[vllm]'" in VLLM_MISSING and "rollout.backend: transformers" in VLLM_MISSING
     else:  # pragma: no cover - GPU machines with vLLM
         pytest.skip("vLLM is installed")
+

@@ -109,9 +109,10 @@ def completion_logprobs(
         )
         steps = torch.arange(inputs.shape[1], device=inputs.device).unsqueeze(0)
         positions = position[batch.group, -1:] + steps
+        # keys: the cached prompt (all but its last token) + the new chunk
         logits = model(
             input_ids=inputs,
-            attention_mask=full_mask,
+            attention_mask=full_mask[:, :-1],
             position_ids=positions,
             cache=cache,
             use_cache=True,

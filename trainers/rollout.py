@@ -172,7 +172,7 @@ class TransformersBackend:
         was_training = model.training
         model.eval()
         try:
-            with torch.no_grad(), _seeded(params.seed + offset, device):
+            with torch.inference_mode(), _seeded(params.seed + offset, device):
                 if self.prefix_sharing and width > 1:
                     from transformers import DynamicCache
 

@@ -95,7 +95,7 @@ def sft(cfg: SFTConfig, *, on_step: Callable[[int, int, float], None] | None = N
             metrics.write(json.dumps({"step": step, "loss": float(loss.detach()), "lr": scheduler.get_last_lr()[0]}) + "\n")
             metrics.flush()
         if on_step:
-            on_step(step, total, float(loss))
+            on_step(step, total, float(loss.detach()))
     metrics.close()
     final, tmp = out / "final", out / "final.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
