@@ -218,22 +218,17 @@ def parse_header(text: str) -> dict[str, Any]:
 
 
 class _Checker:
-    def __init__(self, base: str, rlimit: int) -> None:
-        self.base = base
-        self.rlimit = rlimit
-        self.ctx = z3.Context()
-        self.log: list[str] = []
+    """Claims against one certificate, decided by a backend's prover (z3 by default)."""
 
-    def solver(self, extra: str = "") -> z3.Solver:
-        s = z3.Solver(ctx=self.ctx)
-        s.set("rlimit", self.rlimit)
-        s.from_string(self.base + extra)
-        return s
+    def __init__(self, prover: Any) -> None:
+        self.prover = prover
+        self.log: list[str] = prover.log
 
     def check(self, claim: str) -> z3.CheckSatResult:
-        result = self.solver(f"(assert {claim})").check()
-        self.log.append(f"{claim}: {result}")
-        return result
+        return self.prover.check(claim)
+
+    def count(self, project: list[str], limit: int) -> int | None:
+        return self.prover.count(project, limit)
 
     def expect(self, claim: str, expected: z3.CheckSatResult) -> str | None:
         result = self.check(claim)
@@ -244,8 +239,29 @@ class _Checker:
         return None
 
 
-def verify(text: str, answer: str, rlimit: int = 50_000_000) -> Verdict:
-    """Re-prove a row's answer (and its uniqueness) from the certificate text alone."""
+# Default resource limits per check when re-proving (deterministic units of each solver).
+VERIFY_LIMITS = {"z3": 50_000_000, "cvc5": 20_000_000}
+
+
+def quantified(text: str) -> bool:
+    """Does the certificate keep real quantifiers?"""
+    return "(forall (" in text or "(exists (" in text
+
+
+def verify(
+    text: str,
+    answer: str,
+    rlimit: int | None = None,
+    backend: str = "z3",
+    strategy: str = "auto",
+) -> Verdict:
+    """Re-prove a row's answer (and its uniqueness) from the certificate text alone, with
+    `backend` (z3 natively, or cvc5 and others through pysmt). `auto` picks the backend's
+    native quantifier strategy when the certificate keeps quantifiers, else `ground`.
+    Unknown names raise `synth.backends.BackendError`."""
+    from synth.backends import choose
+
+    b, s = choose(backend, strategy, quantified(text) and strategy == "auto", generate=False)
     try:
         header = parse_header(text)
     except (ValueError, KeyError, json.JSONDecodeError) as error:
@@ -253,13 +269,16 @@ def verify(text: str, answer: str, rlimit: int = 50_000_000) -> Verdict:
     if header["answer"] != answer:
         return Verdict(False, f"certificate proves {header['answer']!r}, row says {answer!r}")
     base = text.split(CHECKS_MARKER, 1)[0]
-    checker = _Checker(base, rlimit)
+    limit = rlimit or VERIFY_LIMITS.get(b.name, VERIFY_LIMITS["z3"])
     kind, data = header.get("kind"), header["data"]
+    log: list[str] = []
     try:
+        checker = _Checker(b.prover(base, s, limit))
+        log = checker.log
         problem = _verify_kind(checker, kind, answer, data)
-    except z3.Z3Exception as error:
-        return Verdict(False, f"solver error: {error}", checker.log)
-    return Verdict(problem is None, problem or "", checker.log)
+    except (z3.Z3Exception, ValueError, RuntimeError) as error:
+        return Verdict(False, f"solver error ({b.name}): {error}", log)
+    return Verdict(problem is None, problem or "", log)
 
 
 def _verify_kind(c: _Checker, kind: str | None, answer: str, data: dict[str, Any]) -> str | None:
@@ -320,23 +339,12 @@ def _verify_count(c: _Checker, answer: str, data: dict[str, Any]) -> str | None:
         claimed = int(answer)
     except ValueError:
         return f"count answer {answer!r} is not an integer"
-    s = c.solver()
-    consts = {k.decl().name(): k for k in constants(list(s.assertions()))}
-    missing = [n for n in data.get("project", []) if n not in consts]
-    if missing:
-        return f"projection names undeclared constants: {missing[:3]}"
-    project = [consts[n] for n in data.get("project", [])]
-    found = 0
-    while found <= claimed:
-        result = s.check()
-        if result == z3.unknown:
-            return "solver returned unknown while counting (not verified)"
-        if result == z3.unsat:
-            break
-        found += 1
-        model = s.model()
-        s.add(z3.Or([v != model.eval(v, model_completion=True) for v in project]))
-    c.log.append(f"count: {found}")
+    try:
+        found = c.count(list(data.get("project", [])), claimed)
+    except ValueError as error:
+        return str(error)
+    if found is None:
+        return "solver returned unknown while counting (not verified)"
     if found != claimed:
         return (
             f"counted {found if found <= claimed else 'more than ' + str(claimed)} "

@@ -85,6 +85,13 @@ def generate(
     resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
     rows_per_shard: Annotated[int, typer.Option(help="rows per Parquet shard")] = 50_000,
+    backend: Annotated[
+        Optional[str], typer.Option(help="solver backend for every spec (z3, cvc5, pysmt-cvc5)")
+    ] = None,
+    strategy: Annotated[
+        Optional[str],
+        typer.Option(help="quantifier strategy for every spec (see docs/solvers.md)"),
+    ] = None,
 ) -> None:
     """Generate a pool of verified problems from spec files."""
     from synth.engine.runner import (
@@ -104,7 +111,7 @@ def generate(
         _fail(f"{out} already exists; pass --overwrite to replace it")
     texts = _read_specs(specs)
     try:
-        jobs = make_jobs(texts, n, seed, _levels(difficulty))
+        jobs = make_jobs(texts, n, seed, _levels(difficulty), backend, strategy)
     except GenerationError as error:
         _fail(str(error))
     work = out.parent / f"{out.name}.partial"
@@ -233,12 +240,29 @@ def validate(
 def verify(
     pool: Annotated[Path, typer.Argument(help="pool directory")],
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="solver that re-proves the rows: z3, cvc5, pysmt-<solver> (through pysmt), "
+            "or all (one backend per installed solver; all must agree)"
+        ),
+    ] = "z3",
+    strategy: Annotated[
+        str, typer.Option(help="quantifier strategy (auto: native where quantifiers remain)")
+    ] = "auto",
 ) -> None:
     """Re-prove every row from its stored SMT-LIB2 certificate alone."""
+    from synth.backends import BackendError, choose
     from synth.pool import PoolError, iter_rows
-    from synth.verification import verify_rows
+    from synth.verification import resolve_backends, verify_rows
 
     _workers(workers)
+    names = resolve_backends(backend)
+    try:
+        for name in names:
+            choose(name, strategy, False, generate=False)
+    except BackendError as error:
+        _fail(str(error))
     try:
         rows = list(iter_rows(pool))
     except PoolError as error:
@@ -254,17 +278,133 @@ def verify(
             if not verdict.ok:
                 failures.append(verdict)
 
-        verify_rows(rows, workers=workers, on_result=on_result)
+        verify_rows(
+            rows, workers=workers, on_result=on_result, backends=names, strategy=strategy
+        )
+    disagreements = [v for v in failures if v.disagreement]
+    if disagreements:
+        table = Table(title="backends disagree", show_lines=True)
+        table.add_column("row")
+        table.add_column("source")
+        for name in names:
+            table.add_column(name)
+        for v in disagreements:
+            table.add_row(v.id, v.source, *(v.backends.get(n, "") for n in names))
+        err.print(table)
     for verdict in failures:
         err.print(
             f"[red]FAIL[/] {verdict.id} ({verdict.source}): {verdict.reason}", highlight=False
         )
     if failures:
-        _fail(f"{len(failures)} of {len(rows)} rows failed verification", FAILED)
+        what = f"; {len(disagreements)} with backends disagreeing" if disagreements else ""
+        _fail(f"{len(failures)} of {len(rows)} rows failed verification{what}", FAILED)
     console.print(
-        f"[green]verified[/] {len(rows)} rows: every answer re-proved correct and "
-        "unique from its certificate"
+        f"[green]verified[/] {len(rows)} rows with {', '.join(names)}: every answer "
+        "re-proved correct and unique from its certificate"
     )
+
+
+@app.command()
+def tune(
+    spec: Annotated[Path, typer.Argument(help="spec file (YAML)")],
+    samples: Annotated[int, typer.Option(help="sample instances per (backend, strategy)")] = 6,
+    difficulty: Annotated[Optional[str], typer.Option(help="level to sample")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the sample instances")] = 0,
+    timeout: Annotated[float, typer.Option(help="seconds per instance before a timeout")] = 20.0,
+    pairs: Annotated[
+        Optional[str],
+        typer.Option(help="only these pairs, comma-separated (e.g. z3/mbqi,cvc5/cegqi)"),
+    ] = None,
+    print_only: Annotated[
+        bool,
+        typer.Option("--print", help="print the solver YAML to add instead of editing the spec"),
+    ] = False,
+) -> None:
+    """Time every applicable (backend, strategy) pair on sample instances of SPEC and
+    record the fastest complete one in the spec's solver section."""
+    from synth.backends import BackendError
+    from synth.engine.instance import compile_spec
+    from synth.engine.tuning import tune as run_tune
+    from synth.spec import SpecError
+    from synth.spec.edit import solver_yaml, with_solver
+
+    if samples < 1:
+        _fail(f"--samples must be at least 1, got {samples}")
+    if timeout <= 0:
+        _fail(f"--timeout must be positive, got {timeout}")
+    ((file, text),) = _read_specs([spec])
+    from synth.spec import load_spec_text
+
+    model, spec_hash = load_spec_text(text, file)
+    level = difficulty or model.default_level or next(iter(model.levels), "default")
+    if model.levels and level not in model.levels:
+        _fail(f"{file}: level {level!r} is not defined (levels: {', '.join(model.levels)})")
+    try:
+        compiled = compile_spec(model, spec_hash, file, model.solver.backend, "auto")
+    except BackendError as error:
+        _fail(str(error))
+    only = [p.strip() for p in pairs.split(",") if p.strip()] if pairs else None
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("tuning", total=None)
+
+        def on_step(label: str, index: int) -> None:
+            progress.update(task, description=f"tuning {label}", advance=1)
+
+        report = run_tune(
+            compiled, level, samples=samples, seed=seed, timeout=timeout, only=only,
+            on_step=on_step,
+        )
+    if not report.pairs:
+        _fail(f"no applicable (backend, strategy) pair matches {pairs!r}")
+    from rich.markup import escape
+
+    table = Table(title=escape(f"{model.name} [{level}]: {samples} sample instances"))
+    for column in ("backend/strategy", "solved", "unknown", "timeouts", "median ms", "p95 ms"):
+        table.add_column(column, justify="left" if column == "backend/strategy" else "right")
+
+    def ms(x: float) -> str:
+        return "-" if x == float("inf") else f"{x * 1000:.1f}"
+
+    for p in report.pairs:
+        mark = " (best)" if p.label == report.best else ""
+        mark += " (default)" if p.label == report.default else ""
+        table.add_row(
+            p.label + mark, str(p.solved), str(p.unknown), str(p.timeouts), ms(p.median), ms(p.p95)
+        )
+    console.print(table)
+    for line in report.disagreements:
+        err.print(f"[red]DISAGREE[/] {line}", highlight=False)
+    if report.disagreements:
+        _fail("backends disagree on some instances; nothing written", FAILED)
+    if report.best is None:
+        _fail("no pair solved every sample instance; nothing written", FAILED)
+    backend_name, strategy_name = report.best.split("/", 1)
+    update = {"backend": backend_name, "strategy": strategy_name}
+    if report.ratio is not None:
+        console.print(
+            f"best: {report.best}; median time {report.ratio:.2f}x the default ({report.default})"
+        )
+    if print_only:
+        console.print("add to the spec:\n" + solver_yaml({**_solver_raw(text), **update}))
+        return
+    try:
+        new_text = with_solver(text, update, file)
+    except SpecError as error:
+        _fail(str(error), FAILED)
+    tmp = spec.with_name(spec.name + ".tmp")
+    tmp.write_text(new_text, "utf-8")
+    os.replace(tmp, spec)
+    console.print(f"wrote solver: backend {backend_name}, strategy {strategy_name} into {spec}")
+
+
+def _solver_raw(text: str) -> dict:
+    import yaml
+
+    raw = yaml.safe_load(text) or {}
+    return dict(raw.get("solver") or {})
 
 
 @app.command()

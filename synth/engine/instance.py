@@ -13,6 +13,7 @@ answer has then been proved unique, so they cannot change the output.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from typing import Any
 import z3
 
 from synth import certificate
+from synth.backends import BackendError
+from synth.backends.portfolio import race
 from synth.engine.clues import (
     add_counted_clues,
     assignment_formula,
@@ -30,12 +33,13 @@ from synth.engine.clues import (
 )
 from synth.engine.queries import Answer, answer_unique, choice_answer, count_answer, optimum_answer
 from synth.engine.sampling import evaluate_lets, level_parameters, pick_text, sample_parameters
+from synth.engine.solving import Choice, choices
 from synth.engine.state import Reject, Solution, State, jsonable
 from synth.engine.unknowns import declare
 from synth.expr import ExprError
 from synth.expr.fastz3 import mk_bool, mk_implies, mk_not, mk_or
 from synth.expr.interp import compile_bool, evaluate
-from synth.problem import Problem, content_id
+from synth.problem import Problem, canonical_json, content_id
 from synth.render import RenderError, render
 from synth.spec.model import Param, Spec
 
@@ -47,10 +51,19 @@ class CompiledSpec:
     spec: Spec
     hash: str
     file: str
+    solvers: tuple[Choice, ...] = ()  # one (backend, strategy), or the portfolio's pairs
 
 
-def compile_spec(spec: Spec, spec_hash: str, file: str = "<spec>") -> CompiledSpec:
-    return CompiledSpec(spec, spec_hash, file)
+def compile_spec(
+    spec: Spec,
+    spec_hash: str,
+    file: str = "<spec>",
+    backend: str | None = None,
+    strategy: str | None = None,
+) -> CompiledSpec:
+    """Resolve the spec's solver choice once (BackendError for bad or missing names);
+    `backend`/`strategy` override the spec's solver section."""
+    return CompiledSpec(spec, spec_hash, file, tuple(choices(spec, backend, strategy)))
 
 
 @dataclass
@@ -125,10 +138,16 @@ def difficulty_of(st: State, params: dict[str, Any], stats: dict[str, int]) -> t
     }
 
 
-def generate_instance(compiled: CompiledSpec, level: str, seed: int, index: int) -> Outcome:
-    """Instance `index` of the spec at `level` with `seed`: a row or a rejection."""
+def generate_instance(
+    compiled: CompiledSpec, level: str, seed: int, index: int, choice: Choice | None = None
+) -> Outcome:
+    """Instance `index` of the spec at `level` with `seed`: a row or a rejection. With a
+    portfolio (several solver choices) the choices race and the first definitive wins."""
+    solvers = compiled.solvers or tuple(choices(compiled.spec))
+    if choice is None and len(solvers) > 1:
+        return _race(compiled, solvers, level, seed, index)
     try:
-        return _generate(compiled, level, seed, index)
+        return _generate(compiled, level, seed, index, choice or solvers[0])
     except Reject as rejection:
         return Outcome(index, reason=rejection.reason, detail=rejection.detail)
     except (
@@ -143,33 +162,68 @@ def generate_instance(compiled: CompiledSpec, level: str, seed: int, index: int)
         return Outcome(index, reason="spec error", detail=f"{type(error).__name__}: {error}")
     except z3.Z3Exception as error:
         return Outcome(index, reason="solver error", detail=str(error))
+    except BackendError as error:
+        return Outcome(index, reason="solver error", detail=str(error))
 
 
-def _generate(compiled: CompiledSpec, level: str, seed: int, index: int) -> Outcome:
+def _race(
+    compiled: CompiledSpec, solvers: tuple[Choice, ...], level: str, seed: int, index: int
+) -> Outcome:
+    """Portfolio: every choice generates the instance; the first definitive outcome (a row,
+    or a rejection for any reason but an unknown verdict) wins. Rows agree in content, so
+    only `meta.solver.winner` depends on who was first."""
+    tasks = [
+        (c.label, lambda c=c: generate_instance(compiled, level, seed, index, c)) for c in solvers
+    ]
+    result = race(tasks, compiled.spec.solver.budget, _definitive)
+    if result.winner is None:
+        seen = "; ".join(
+            f"{k}: {v.reason if isinstance(v, Outcome) else v}" for k, v in result.results.items()
+        )
+        late = ", ".join(result.timed_out)
+        detail = seen + (f"; over the {compiled.spec.solver.budget:g} s budget: {late}" if late else "")
+        return Outcome(index, reason="solver unknown", detail=f"portfolio: {detail}")
+    outcome: Outcome = result.result
+    if outcome.row is not None:
+        meta = json.loads(outcome.row["meta"])
+        meta["solver"] = {"portfolio": [c.label for c in solvers], "winner": result.winner}
+        outcome.row["meta"] = canonical_json(meta)
+    return outcome
+
+
+def _definitive(outcome: Outcome) -> bool:
+    return isinstance(outcome, Outcome) and outcome.reason not in ("solver unknown", "solver error")
+
+
+def _generate(
+    compiled: CompiledSpec, level: str, seed: int, index: int, choice: Choice
+) -> Outcome:
     rng = random.Random(instance_seed(compiled.hash, level, seed, index))
-    st = _setup(compiled.spec, level, rng)
+    st = _setup(compiled.spec, level, rng, choice)
     answer = _pose(st)
     prompt = _prompt(st, answer)
-    problem = _problem(compiled, st, answer, prompt, seed, index)
+    problem = _problem(compiled, st, answer, prompt, seed, index, choice)
     return Outcome(index, row=problem.to_row())
 
 
-def _setup(spec: Spec, level: str, rng: random.Random) -> State:
+def _setup(spec: Spec, level: str, rng: random.Random, choice: Choice) -> State:
     """Parameters, unknowns, hard constraints and facts, asserted in a fresh solver."""
     params = sample_parameters(spec, level, rng)
     ctx = z3.Context()
-    solver = z3.Solver(ctx=ctx)
-    solver.set("rlimit", spec.solver.rlimit)
+    solver = choice.solver(ctx)
     st = State(spec, level, rng, ctx, solver, params, {})
     for name, unknown in spec.unknowns.items():
         st.families[name] = declare(name, unknown, params, ctx, st.assertions)
     env = st.symbolic_env()
+    quantifiers = choice.quantifiers
     for constraint in spec.constraints:
-        st.assertions.append(compile_bool(constraint, env, ctx))
+        st.assertions.append(compile_bool(constraint, env, ctx, quantifiers))
     for fact in spec.facts:
         lets = evaluate_lets(fact.let, st.concrete_env(None), rng)
         if fact.holds is not None:
-            st.assertions.append(compile_bool(fact.holds, st.symbolic_env(lets), ctx))
+            st.assertions.append(
+                compile_bool(fact.holds, st.symbolic_env(lets), ctx, quantifiers)
+            )
         st.fact_texts.append(render(pick_text(fact.text, rng), {**params, **lets}))
     for a in st.assertions:
         if z3.is_false(a):
@@ -250,7 +304,13 @@ def _prompt(st: State, answer: Answer) -> str:
 
 
 def _problem(
-    compiled: CompiledSpec, st: State, answer: Answer, prompt: str, seed: int, index: int
+    compiled: CompiledSpec,
+    st: State,
+    answer: Answer,
+    prompt: str,
+    seed: int,
+    index: int,
+    choice: Choice,
 ) -> Problem:
     """The row: certificate, features, difficulty and provenance."""
     spec = compiled.spec
@@ -264,10 +324,11 @@ def _problem(
         answer.data,
     )
     raw = st.solver.statistics()
+    keys = raw.keys()
     stats = {
-        k: int(raw.get_key_value(k))
+        k: int(raw.get_key_value(k) if isinstance(raw, z3.Statistics) else raw[k])
         for k in ("conflicts", "decisions", "propagations")
-        if k in raw.keys()
+        if k in keys
     }
     sizes = [leaf.domain_size() for leaf in leaves]
     space = sum(math.log10(s) for s in sizes if math.isfinite(s) and s > 1)
@@ -292,7 +353,8 @@ def _problem(
         "query": spec.query.kind,
         "parameters": jsonable(st.params),
         "generator": {"veriforge": GENERATOR_VERSION, "z3": z3.get_version_string()},
-        "rlimit": spec.solver.rlimit,
+        "rlimit": choice.limit,
+        "solver": {"backend": choice.backend.name, "strategy": choice.strategy.name},
     }
     if spec.solution:  # a worked solution for supervised warm starts (`veriforge sft`)
         meta["solution"] = render(spec.solution, {**st.params, **st.query_let, "answer": answer.text})

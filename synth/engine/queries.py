@@ -155,23 +155,10 @@ def optimum_answer(st: State, query_let: dict[str, Any]) -> Answer:
     env_s = st.symbolic_env(query_let)
     expr = q.maximize if q.maximize is not None else q.minimize
     objective = sym.to_term(compile_expr(expr, env_s, st.ctx), st.ctx)
-    opt = z3.Optimize(ctx=st.ctx)
-    opt.set("rlimit", st.spec.solver.rlimit)
-    for a in st.solver.assertions():
-        opt.add(a)
-    for g in st.guards():
-        opt.add(g)
-    handle = opt.maximize(objective) if q.maximize is not None else opt.minimize(objective)
-    st.checks += 1
-    result = opt.check()
-    if result == z3.unknown:
-        raise Reject("solver unknown", f"optimising: {opt.reason_unknown()}")
-    if result == z3.unsat:
-        raise Reject("no solution", "nothing to optimise")
-    best = opt.model().eval(objective, model_completion=True)
-    if not (z3.is_int_value(best) or z3.is_rational_value(best)):
-        raise Reject("unbounded objective", str(handle.value()))
-    model = opt.model()
+    if isinstance(st.solver, z3.Solver):
+        best, model = _optimise_z3(st, objective, q.maximize is not None)
+    else:
+        best, model = _optimise_by_search(st, objective, q.maximize is not None)
     solution = {
         n: {k: leaf.decode(model) for k, leaf in f.leaves.items()} for n, f in st.families.items()
     }
@@ -210,6 +197,48 @@ def optimum_answer(st: State, query_let: dict[str, Any]) -> Answer:
         data=data,
         grader=grader,
     )
+
+
+def _optimise_z3(
+    st: State, objective: z3.ExprRef, maximize: bool
+) -> tuple[z3.ExprRef, z3.ModelRef]:
+    """z3's optimiser over the instance's assertions (its answer is re-proved after)."""
+    opt = z3.Optimize(ctx=st.ctx)
+    opt.set("rlimit", st.spec.solver.rlimit)
+    for a in st.solver.assertions():
+        opt.add(a)
+    for g in st.guards():
+        opt.add(g)
+    handle = opt.maximize(objective) if maximize else opt.minimize(objective)
+    st.checks += 1
+    result = opt.check()
+    if result == z3.unknown:
+        raise Reject("solver unknown", f"optimising: {opt.reason_unknown()}")
+    if result == z3.unsat:
+        raise Reject("no solution", "nothing to optimise")
+    best = opt.model().eval(objective, model_completion=True)
+    if not (z3.is_int_value(best) or z3.is_rational_value(best)):
+        raise Reject("unbounded objective", str(handle.value()))
+    return best, opt.model()
+
+
+SEARCH_STEPS = 10_000
+
+
+def _optimise_by_search(st: State, objective: z3.ExprRef, maximize: bool) -> tuple[Any, Any]:
+    """Backends without an optimiser: find a solution, then demand a strictly better one
+    until none exists (each step is a sat/unsat fact, so the optimum is exact)."""
+    if st.check(st.guards(), "optimising") == z3.unsat:
+        raise Reject("no solution", "nothing to optimise")
+    model = st.solver.model()
+    best = model.eval(objective, model_completion=True)
+    for _ in range(SEARCH_STEPS):
+        better = objective > best if maximize else objective < best
+        if st.check(st.guards() + [better], "optimising") == z3.unsat:
+            return best, model
+        model = st.solver.model()
+        best = model.eval(objective, model_completion=True)
+    raise Reject("unbounded objective", f"still improving after {SEARCH_STEPS} steps")
 
 
 def choice_answer(st: State, query_let: dict[str, Any]) -> Answer:

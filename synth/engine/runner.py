@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synth.backends import BackendError, reset_all
 from synth.engine.instance import GENERATOR_VERSION, Outcome, compile_spec, generate_instance
+from synth.engine.solving import choices
 from synth.problem import Problem
 from synth.spec import load_spec_text
 from synth.spec.model import Spec
@@ -29,6 +31,8 @@ from synth.spec.model import Spec
 STATE_FILE = "state.json"
 # Attempts after which a job with no accepted instance at all is abandoned as futile.
 FUTILE = 100
+# Instances per worker between resets of global solver state (pysmt's formula environment).
+RESET_EVERY = 256
 
 
 class GenerationError(RuntimeError):
@@ -46,10 +50,13 @@ class Job:
     level: str
     seed: int
     n: int
+    backend: str | None = None  # per-command override of the spec's solver section
+    strategy: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.spec.name}-{self.level}-{self.hash}"
+        solver = "".join(f"-{x}" for x in (self.backend, self.strategy) if x)
+        return f"{self.spec.name}-{self.level}-{self.hash}{solver}"
 
 
 @dataclass
@@ -63,12 +70,22 @@ class JobResult:
 
 
 def make_jobs(
-    specs: list[tuple[str, str]], n: int, seed: int, levels: list[str] | None
+    specs: list[tuple[str, str]],
+    n: int,
+    seed: int,
+    levels: list[str] | None,
+    backend: str | None = None,
+    strategy: str | None = None,
 ) -> list[Job]:
-    """One job per (spec, level). `specs` holds (file, text); `levels` None = default level."""
+    """One job per (spec, level). `specs` holds (file, text); `levels` None = default level;
+    `backend`/`strategy` override every spec's solver section."""
     jobs = []
     for file, text in specs:
         spec, spec_hash = load_spec_text(text, file)
+        try:
+            choices(spec, backend, strategy)
+        except BackendError as error:
+            raise GenerationError(f"{file}: {error}") from None
         wanted = levels or [spec.default_level or (next(iter(spec.levels), "default"))]
         if wanted == ["all"]:
             wanted = list(spec.levels) or ["default"]
@@ -77,7 +94,7 @@ def make_jobs(
                 raise GenerationError(
                     f"{file}: level {level!r} is not defined (levels: {', '.join(spec.levels)})"
                 )
-            jobs.append(Job(file, text, spec, spec_hash, level, seed, n))
+            jobs.append(Job(file, text, spec, spec_hash, level, seed, n, backend, strategy))
     return jobs
 
 
@@ -93,19 +110,23 @@ def _start_method() -> Any:
 
 
 _WORKER_SPECS: dict[str, Any] = {}
+_WORKER_DONE = [0]
 
 
-def _worker_init(texts: dict[str, tuple[str, str]]) -> None:
+def _worker_init(texts: dict[str, tuple[str, str, str | None, str | None]]) -> None:
     import os as _os
 
     _os.environ.setdefault("OMP_NUM_THREADS", "1")
-    for key, (file, text) in texts.items():
+    for key, (file, text, backend, strategy) in texts.items():
         spec, spec_hash = load_spec_text(text, file)
-        _WORKER_SPECS[key] = compile_spec(spec, spec_hash, file)
+        _WORKER_SPECS[key] = compile_spec(spec, spec_hash, file, backend, strategy)
 
 
 def _worker_run(task: tuple[str, str, int, int]) -> Outcome:
     key, level, seed, index = task
+    _WORKER_DONE[0] += 1
+    if _WORKER_DONE[0] % RESET_EVERY == 0:
+        reset_all()  # between instances no solver session is alive
     return generate_instance(_WORKER_SPECS[key], level, seed, index)
 
 
@@ -161,7 +182,7 @@ def run_jobs(
 ) -> list[JobResult]:
     """Run every job to N accepted rows, logging outcomes under `work`."""
     _check_state(work, jobs, resume)
-    texts = {j.key: (j.file, j.text) for j in jobs}
+    texts = {j.key: (j.file, j.text, j.backend, j.strategy) for j in jobs}
     pool = None
     if workers > 1:
         pool = _start_method().Pool(workers, initializer=_worker_init, initargs=(texts,))

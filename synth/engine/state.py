@@ -66,7 +66,7 @@ class State:
     level: str
     rng: random.Random
     ctx: z3.Context
-    solver: z3.Solver
+    solver: Any  # z3.Solver, or a backend solver with the same interface
     params: dict[str, Any]
     families: dict[str, UnknownFamily]
     assertions: list[z3.BoolRef] = field(default_factory=list)
@@ -102,7 +102,10 @@ class State:
     # -- solver -----------------------------------------------------------------------------
     def check(self, assumptions: list[z3.BoolRef], what: str) -> z3.CheckSatResult:
         self.checks += 1
-        result = fastz3.check(self.solver, assumptions)
+        if type(self.solver) is z3.Solver:  # the native default: skip z3py's coercions
+            result = fastz3.check(self.solver, assumptions)
+        else:  # a portable backend's solver (same interface)
+            result = self.solver.check(*assumptions)
         if result == z3.unknown:
             raise Reject("solver unknown", f"{what}: {self.solver.reason_unknown()}")
         return result

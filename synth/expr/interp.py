@@ -16,7 +16,15 @@ import z3
 
 from synth.expr import symbolic as sym
 from synth.expr.concrete import BASE_FUNCTIONS, NoCandidates, normalise, random_functions
-from synth.expr.parse import SOLVER_FUNCTIONS, EmptyPickError, Expr, ExprError, parse
+from synth.expr.parse import (
+    DOMAINS,
+    SOLVER_FUNCTIONS,
+    EmptyPickError,
+    Expr,
+    ExprError,
+    parse,
+)
+from synth.expr.quantifiers import INTEGERS, Quantifiers, compile_quantifier
 
 _BINOPS = {
     ast.Add: "+",
@@ -60,12 +68,19 @@ class Runtime:
     """What a compiled expression runs against: the solver context (None = concrete) and
     the function table (with the instance's RNG bound when sampling)."""
 
-    __slots__ = ("ctx", "functions", "text")
+    __slots__ = ("ctx", "functions", "text", "quantifiers")
 
-    def __init__(self, ctx: z3.Context | None, rng: random.Random | None, text: str) -> None:
+    def __init__(
+        self,
+        ctx: z3.Context | None,
+        rng: random.Random | None,
+        text: str,
+        quantifiers: Quantifiers | None = None,
+    ) -> None:
         self.ctx = ctx
         self.text = text
         self.functions = _BASE if rng is None else {**_BASE, **random_functions(rng)}
+        self.quantifiers = quantifiers
 
 
 _BASE = dict(BASE_FUNCTIONS)
@@ -115,6 +130,8 @@ class _Compiler:
                 return env[name]
             except KeyError:
                 pass
+            if name in DOMAINS:
+                return INTEGERS
             if name in rt.functions or name in SOLVER_FUNCTIONS:
                 raise fail(node, f"{name!r} is a function; call it as {name}(...)")
             raise fail(node, f"unknown name {name!r}; known names: {', '.join(sorted(env))}")
@@ -306,6 +323,11 @@ class _Compiler:
                     return
                 iter_code, names, single, conds, iter_node = gens[i]
                 iterable = iter_code(rt, local)
+                if iterable is INTEGERS:
+                    raise fail(
+                        iter_node,
+                        "only forall(...) and exists(...) can range over integers",
+                    )
                 if not _concrete(rt, iterable) or not isinstance(iterable, (list, tuple, str)):
                     raise fail(iter_node, "a comprehension must iterate over a known list")
                 for item in iterable:
@@ -345,6 +367,10 @@ class _Compiler:
         name = node.func.id  # type: ignore[attr-defined]
         args_code = [self.compile(a) for a in node.args]
         fail = self.fail
+        if name in ("forall", "exists") and len(node.args) == 1:
+            arg = node.args[0]
+            if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+                return compile_quantifier(self, name, arg, node)
         if name in SOLVER_FUNCTIONS:
             solver_function = self._solver_function
             return lambda rt, env: solver_function(rt, name, [a(rt, env) for a in args_code], node)
@@ -363,6 +389,8 @@ class _Compiler:
         return run
 
     def _solver_function(self, rt: Runtime, name: str, args: list[Any], node: ast.Call) -> Any:
+        if name in ("forall", "exists"):
+            name = "all" if name == "forall" else "any"
         if name in ("sum", "count", "distinct", "all", "any", "min", "max") and len(args) == 1:
             if not isinstance(args[0], (list, tuple)):
                 raise self.fail(node, f"{name}() takes a list or several arguments")
@@ -427,9 +455,13 @@ def _code(expr: Expr) -> Code:
 
 
 def _run(
-    expr: Expr, names: Mapping[str, Any], ctx: z3.Context | None, rng: random.Random | None
+    expr: Expr,
+    names: Mapping[str, Any],
+    ctx: z3.Context | None,
+    rng: random.Random | None,
+    quantifiers: Quantifiers | None = None,
 ) -> Any:
-    rt = Runtime(ctx, rng, expr.text)
+    rt = Runtime(ctx, rng, expr.text, quantifiers)
     env = names if isinstance(names, dict) else dict(names)
     try:
         return _code(expr)(rt, env)
@@ -457,25 +489,40 @@ def evaluate(expr: Expr | str, names: Mapping[str, Any], rng: random.Random | No
     return _run(expr, names, None, rng)
 
 
-def compile_expr(expr: Expr | str, names: Mapping[str, Any], ctx: z3.Context) -> Any:
-    """Compile to a symbolic value (z3 term, Cases or Lin) or a concrete constant."""
+def compile_expr(
+    expr: Expr | str,
+    names: Mapping[str, Any],
+    ctx: z3.Context,
+    quantifiers: Quantifiers | None = None,
+) -> Any:
+    """Compile to a symbolic value (z3 term, Cases or Lin) or a concrete constant.
+    `quantifiers` says whether `forall`/`exists` over `range(...)` stay quantified (native
+    strategies) or are expanded (the default); over `integers` they always stay."""
     expr = expr if isinstance(expr, Expr) else parse(expr)
-    return _run(expr, names, ctx, None)
+    return _run(expr, names, ctx, None, quantifiers)
 
 
 def compile_condition(
-    expr: Expr | str, names: Mapping[str, Any], ctx: z3.Context
+    expr: Expr | str,
+    names: Mapping[str, Any],
+    ctx: z3.Context,
+    quantifiers: Quantifiers | None = None,
 ) -> bool | z3.BoolRef:
     """Compile a constraint: a Python bool when it does not depend on unknowns."""
     expr = expr if isinstance(expr, Expr) else parse(expr)
-    value = compile_expr(expr, names, ctx)
+    value = compile_expr(expr, names, ctx, quantifiers)
     try:
         return sym.to_bool(value, ctx)
     except TypeError as error:
         raise ExprError(f"expected a condition: {error}", expr.text) from None
 
 
-def compile_bool(expr: Expr | str, names: Mapping[str, Any], ctx: z3.Context) -> z3.BoolRef:
+def compile_bool(
+    expr: Expr | str,
+    names: Mapping[str, Any],
+    ctx: z3.Context,
+    quantifiers: Quantifiers | None = None,
+) -> z3.BoolRef:
     """Compile a constraint to a z3 Boolean (constants become True/False)."""
-    result = compile_condition(expr, names, ctx)
+    result = compile_condition(expr, names, ctx, quantifiers)
     return z3.BoolVal(result, ctx) if isinstance(result, bool) else result

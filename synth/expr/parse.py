@@ -26,8 +26,13 @@ SOLVER_FUNCTIONS = frozenset(
         "ite",
         "iff",
         "xor",
+        "forall",
+        "exists",
     }
 )
+# Quantifier domains: `forall(body for t in integers)` ranges over every integer, so the
+# solver keeps a real quantifier (no finite expansion exists).
+DOMAINS = frozenset({"integers"})
 # Functions over concrete values only (parameters, picks, rendering helpers).
 CONCRETE_FUNCTIONS = frozenset(
     {
@@ -205,7 +210,7 @@ def _free_names(tree: ast.AST) -> frozenset[str]:
             bound.update(t.id for t in targets if isinstance(t, ast.Name))
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
-    return frozenset(read - bound)
+    return frozenset(read - bound - DOMAINS)
 
 
 @lru_cache(maxsize=8192)

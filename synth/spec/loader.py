@@ -229,6 +229,12 @@ def _check_expressions(spec: Spec, raw: dict, marks: Marks, file: str) -> None:
 
     for i, family in enumerate(spec.clues.families):
         check_family(family, ("clues", "families", i))
+    for var, patterns in spec.solver.triggers.items():
+        for i, v in enumerate(patterns):  # names are bound inside the quantifier: syntax only
+            try:
+                parse(v)
+            except ExprError as error:
+                raise fail(("solver", "triggers", var, i), error.message, v, error.col) from None
     q = spec.query
     query_lets = check_lets(q.let, ("query", "let"), solved)
     if spec.clues.count is not None:

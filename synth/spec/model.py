@@ -158,14 +158,73 @@ class Query(_Strict):
         return self
 
 
+class PortfolioEntry(_Strict):
+    """One (backend, strategy) pair raced by the portfolio."""
+
+    backend: Literal["z3", "cvc5", "pysmt-cvc5"]
+    strategy: str = "auto"
+
+    @model_validator(mode="after")
+    def _known(self) -> "PortfolioEntry":
+        _check_strategy(self.backend, self.strategy, portfolio=False)
+        return self
+
+
+def _check_strategy(backend: str, strategy: str, portfolio: bool) -> None:
+    from synth.backends.registry import STATIC_STRATEGIES
+
+    names = ["auto", *STATIC_STRATEGIES[backend], *(["portfolio"] if portfolio else [])]
+    if strategy not in names:
+        raise ValueError(
+            f"unknown strategy {strategy!r} for backend {backend}; expected one of: "
+            + ", ".join(names)
+        )
+
+
 class Solver(_Strict):
-    backend: Literal["z3"] = "z3"
+    """Which solver decides the instance's checks, and how it treats quantifiers."""
+
+    backend: Literal["z3", "cvc5", "pysmt-cvc5"] = Field(
+        "z3",
+        description="z3 (native, the fast default), cvc5 (its own API) or pysmt-cvc5 "
+        "(cvc5 driven through pysmt)",
+    )
+    strategy: str = Field(
+        "auto",
+        description="auto (ground where quantifiers are finite, else the backend's native "
+        "default), a strategy of the backend (z3: ground, mbqi, ematching, qsat; cvc5: "
+        "ground, cegqi, mbqi, mbqi-enum, enum-inst, fmf-bound, full-saturate-quant, "
+        "sygus-inst) or portfolio",
+    )
     rlimit: int = Field(
         20_000_000,
         ge=1000,
         description="deterministic z3 resource limit per check; exceeding "
         "it rejects the instance (unknown is not verified)",
     )
+    cvc5_rlimit: int = Field(
+        2_000_000,
+        ge=1000,
+        description="deterministic cvc5 resource limit per check (rlimit-per)",
+    )
+    triggers: dict[str, list[ExprText]] = Field(
+        default_factory=dict,
+        description="E-matching patterns (strategy ematching): quantified variable name -> "
+        "terms over the quantifier's body names",
+    )
+    portfolio: list[PortfolioEntry] = Field(
+        default_factory=list, description="strategy portfolio: the (backend, strategy) pairs raced"
+    )
+    budget: float = Field(
+        60.0, gt=0, description="portfolio: seconds per instance before it is rejected"
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> "Solver":
+        _check_strategy(self.backend, self.strategy, portfolio=True)
+        if self.strategy == "portfolio" and len(self.portfolio) < 1:
+            raise ValueError("strategy portfolio needs a 'portfolio' list of backend/strategy pairs")
+        return self
 
 
 class Spec(_Strict):
