@@ -260,8 +260,11 @@ def verify(
     native quantifier strategy when the certificate keeps quantifiers, else `ground`.
     Unknown names raise `synth.backends.BackendError`."""
     from synth.backends import choose
+    from synth.backends.registry import QUANTIFIED_DEFAULT
 
-    b, s = choose(backend, strategy, quantified(text) and strategy == "auto", generate=False)
+    if strategy == "auto":  # the formulas are fixed already: auto only picks the options
+        strategy = QUANTIFIED_DEFAULT.get(backend, "ground") if quantified(text) else "ground"
+    b, s = choose(backend, strategy, False, generate=False)
     try:
         header = parse_header(text)
     except (ValueError, KeyError, json.JSONDecodeError) as error:

@@ -177,8 +177,10 @@ def _race(
     ]
     result = race(tasks, compiled.spec.solver.budget, _definitive)
     if result.winner is None:
-        seen = "; ".join(
-            f"{k}: {v.reason if isinstance(v, Outcome) else v}" for k, v in result.results.items()
+        seen = "; ".join(  # in portfolio order, whatever order they finished in
+            f"{c.label}: {_reason(result.results[c.label])}"
+            for c in solvers
+            if c.label in result.results
         )
         late = ", ".join(result.timed_out)
         detail = seen + (f"; over the {compiled.spec.solver.budget:g} s budget: {late}" if late else "")
@@ -189,6 +191,10 @@ def _race(
         meta["solver"] = {"portfolio": [c.label for c in solvers], "winner": result.winner}
         outcome.row["meta"] = canonical_json(meta)
     return outcome
+
+
+def _reason(value: object) -> str:
+    return value.reason or "" if isinstance(value, Outcome) else str(value)
 
 
 def _definitive(outcome: Outcome) -> bool:
