@@ -42,7 +42,6 @@ class Strategy:
     doc: str
     options: Mapping[str, Any] = field(default_factory=dict)
     incremental: bool = True
-    linear_only: bool = False
 
     @property
     def label(self) -> str:

@@ -180,7 +180,7 @@ class PysmtBackend(Backend):
 
         return get_env()
 
-    def make(self, strategy: Strategy, limit: int, formulas: list[Any] = ()) -> Any:  # type: ignore[assignment]
+    def make(self, strategy: Strategy, limit: int, formulas: list[Any] | None = None) -> Any:
         """A pysmt solver for `strategy` (its options, incremental or not, the limit)."""
         env = self.env()
         if self.solver_name == "cvc5":
@@ -313,9 +313,6 @@ class PortableSolver:
 
     def statistics(self) -> dict[str, int]:
         return {}
-
-    def assertions(self) -> list[z3.BoolRef]:
-        raise NotImplementedError("portable solvers keep pysmt formulas, not z3 terms")
 
 
 class PortableModel:

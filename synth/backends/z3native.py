@@ -40,8 +40,8 @@ Z3_STRATEGIES = {
             "qsat",
             "z3",
             native=True,
-            doc="quantifier satisfaction (qsat tactic) for pure linear arithmetic",
-            linear_only=True,
+            doc="quantifier satisfaction (qsat tactic) for pure linear arithmetic; other "
+            "formulas come back unknown and are rejected",
         ),
     )
 }
