@@ -81,31 +81,51 @@ def strategies(specs: list[str], samples: int, level: str, timeout: float) -> li
                 " (default)" if p.label == report.default else ""
             )
             table.add_row(
-                p.label + tag, str(p.solved), str(p.unknown), str(p.timeouts),
-                f"{mean:.1f}" if mean else "-", f"{med:.1f}" if med else "-",
+                p.label + tag,
+                str(p.solved),
+                str(p.unknown),
+                str(p.timeouts),
+                f"{mean:.1f}" if mean else "-",
+                f"{med:.1f}" if med else "-",
             )
-            rows.append({"pair": p.label, "solved": p.solved, "unknown": p.unknown,
-                         "timeouts": p.timeouts, "mean_ms": mean, "median_ms": med})
+            rows.append(
+                {
+                    "pair": p.label,
+                    "solved": p.solved,
+                    "unknown": p.unknown,
+                    "timeouts": p.timeouts,
+                    "mean_ms": mean,
+                    "median_ms": med,
+                }
+            )
         console.print(table)
         ratio = report.ratio
         console.print(
             f"{name}: tuned {report.best}, default {report.default}, tuned/default median "
-            f"time = {ratio:.2f}" if ratio else f"{name}: no complete pair"
+            f"time = {ratio:.2f}"
+            if ratio
+            else f"{name}: no complete pair"
         )
         if report.disagreements:
             console.print(f"[red]disagreements[/]: {report.disagreements}")
-        out.append({"spec": name, "level": level, "pairs": rows, "tuned": report.best,
-                    "default": report.default, "ratio": ratio,
-                    "disagreements": report.disagreements})
+        out.append(
+            {
+                "spec": name,
+                "level": level,
+                "pairs": rows,
+                "tuned": report.best,
+                "default": report.default,
+                "ratio": ratio,
+                "disagreements": report.disagreements,
+            }
+        )
     return out
 
 
 def memory_child(backend: str, instances: int, reset: bool, every: int) -> None:
     """Run in a fresh process: generate `instances` tiny instances, print RSS samples."""
     from synth.engine import runner
-    from synth.spec import load_spec_text
 
-    spec, spec_hash = load_spec_text(TINY, "tiny.yaml")
     key = "tiny"
     runner._worker_init({key: ("tiny.yaml", TINY, backend, None)})
     if not reset:
@@ -125,8 +145,18 @@ def memory_child(backend: str, instances: int, reset: bool, every: int) -> None:
 def memory(backend: str, instances: int, reset: bool) -> dict:
     every = max(1, instances // 20)
     proc = subprocess.run(
-        [sys.executable, __file__, "--memory-child", backend, str(instances), str(int(reset)), str(every)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            backend,
+            str(instances),
+            str(int(reset)),
+            str(every),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     samples = result["samples"]
@@ -139,8 +169,13 @@ def memory(backend: str, instances: int, reset: bool) -> dict:
         f"after {warm[0]} -> {end[1] / 1024:.1f} MiB at {end[0]}; "
         f"{slope:+.1f} KiB per 1000 instances"
     )
-    return {"backend": backend, "reset": reset, "instances": instances, **result,
-            "kib_per_1000": slope}
+    return {
+        "backend": backend,
+        "reset": reset,
+        "instances": instances,
+        **result,
+        "kib_per_1000": slope,
+    }
 
 
 def main() -> None:

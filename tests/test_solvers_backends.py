@@ -13,8 +13,15 @@ import z3
 from typer.testing import CliRunner
 
 from synth import certificate
-from synth.backends import BackendError, applicable, choose, get_backend, installed
-from synth.backends import register, unregister
+from synth.backends import (
+    BackendError,
+    applicable,
+    choose,
+    get_backend,
+    installed,
+    register,
+    unregister,
+)
 from synth.backends.portfolio import race
 from synth.backends.z3native import Z3Backend, Z3Prover
 from synth.engine import compile_spec, generate_instance
@@ -72,8 +79,15 @@ def test_finite_specs_agree_across_backends() -> None:
     for name, level in (("seating_row", "easy"), ("knapsack", "easy"), ("counting", "easy")):
         path = ROOT / "specs" / f"{name}.yaml"
         rows = {}
-        for backend, strategy in (("z3", "ground"), ("z3", "mbqi"), ("cvc5", "ground"), ("pysmt-cvc5", "ground")):
-            outs = [generate_instance(compiled(path, backend, strategy), level, 1, i) for i in range(2)]
+        for backend, strategy in (
+            ("z3", "ground"),
+            ("z3", "mbqi"),
+            ("cvc5", "ground"),
+            ("pysmt-cvc5", "ground"),
+        ):
+            outs = [
+                generate_instance(compiled(path, backend, strategy), level, 1, i) for i in range(2)
+            ]
             rows[backend, strategy] = [content(o.row) if o.row else o.reason for o in outs]
         first = rows["z3", "ground"]
         assert any(not isinstance(r, str) for r in first), name
@@ -89,7 +103,9 @@ def test_ematching_without_triggers_is_unknown_and_rejected() -> None:
 
 
 def test_a_resource_limit_hit_is_unknown_and_rejected() -> None:
-    text = FRIENDS.read_text().replace("solver:\n  strategy: auto", "solver:\n  strategy: auto\n  cvc5_rlimit: 1000")
+    text = FRIENDS.read_text().replace(
+        "solver:\n  strategy: auto", "solver:\n  strategy: auto\n  cvc5_rlimit: 1000"
+    )
     spec, h = load_spec_text(text, "tight.yaml")
     outcome = generate_instance(compile_spec(spec, h, "tight.yaml", "cvc5", "cegqi"), "easy", 0, 0)
     assert outcome.row is None and outcome.reason == "solver unknown"
@@ -101,7 +117,12 @@ def test_a_resource_limit_hit_is_unknown_and_rejected() -> None:
 @pytest.fixture(scope="module")
 def rows() -> list[dict]:
     out = []
-    for path in (FRIENDS, OVERLAP, ROOT / "specs" / "knights_knaves.yaml", ROOT / "specs" / "counting.yaml"):
+    for path in (
+        FRIENDS,
+        OVERLAP,
+        ROOT / "specs" / "knights_knaves.yaml",
+        ROOT / "specs" / "counting.yaml",
+    ):
         c = compiled(path)
         out += [o.row for o in (generate_instance(c, "easy", 3, i) for i in range(3)) if o.row]
     return out
@@ -165,7 +186,9 @@ def test_disagreement_between_backends_is_reported_row_by_row(rows: list[dict], 
 
 def test_cli_verify_backend_all_reports_disagreements(tmp_path: Path, liar: str) -> None:
     pool = tmp_path / "pool"
-    result = runner.invoke(app, ["generate", str(FRIENDS), "-n", "2", "-o", str(pool), "--difficulty", "easy"])
+    result = runner.invoke(
+        app, ["generate", str(FRIENDS), "-n", "2", "-o", str(pool), "--difficulty", "easy"]
+    )
     assert result.exit_code == 0, result.output
     ok = runner.invoke(app, ["verify", str(pool), "--backend", "cvc5"])
     assert ok.exit_code == 0 and "verified 2 rows with cvc5" in ok.output
@@ -184,9 +207,14 @@ def test_bad_names_say_what_is_installed() -> None:
         get_backend("z5")
     with pytest.raises(BackendError, match="backend 'pysmt-msat' is not installed; installed"):
         get_backend("pysmt-msat")
-    with pytest.raises(BackendError, match="unknown strategy 'cegqi' for backend 'z3'; z3 strategies: ground, mbqi, ematching, qsat"):
+    with pytest.raises(
+        BackendError,
+        match="unknown strategy 'cegqi' for backend 'z3'; z3 strategies: ground, mbqi, ematching, qsat",
+    ):
         choose("z3", "cegqi", False)
-    with pytest.raises(BackendError, match="expands quantifiers, but this spec quantifies over integers"):
+    with pytest.raises(
+        BackendError, match="expands quantifiers, but this spec quantifies over integers"
+    ):
         choose("cvc5", "ground", True)
     with pytest.raises(BackendError, match="can re-prove certificates but not generate"):
         get_backend("pysmt-z3", generate=True)
@@ -194,10 +222,22 @@ def test_bad_names_say_what_is_installed() -> None:
 
 def test_cli_bad_names_exit_2(tmp_path: Path) -> None:
     for args, message in (
-        (["verify", str(tmp_path), "--backend", "z5"], "unknown backend 'z5'; installed backends: z3, cvc5"),
-        (["verify", str(tmp_path), "--backend", "cvc5", "--strategy", "qsat"], "unknown strategy 'qsat' for backend 'cvc5'"),
-        (["generate", str(FRIENDS), "-o", str(tmp_path / "p"), "--strategy", "ground"], "no finite expansion"),
-        (["generate", str(FRIENDS), "-o", str(tmp_path / "p"), "--backend", "yices"], "unknown backend 'yices'"),
+        (
+            ["verify", str(tmp_path), "--backend", "z5"],
+            "unknown backend 'z5'; installed backends: z3, cvc5",
+        ),
+        (
+            ["verify", str(tmp_path), "--backend", "cvc5", "--strategy", "qsat"],
+            "unknown strategy 'qsat' for backend 'cvc5'",
+        ),
+        (
+            ["generate", str(FRIENDS), "-o", str(tmp_path / "p"), "--strategy", "ground"],
+            "no finite expansion",
+        ),
+        (
+            ["generate", str(FRIENDS), "-o", str(tmp_path / "p"), "--backend", "yices"],
+            "unknown backend 'yices'",
+        ),
         (["tune", str(FRIENDS), "--samples", "0"], "--samples must be at least 1"),
     ):
         result = runner.invoke(app, args)
@@ -210,12 +250,15 @@ def test_cli_bad_names_exit_2(tmp_path: Path) -> None:
 
 def portfolio_spec(pairs: str, budget: float = 60) -> str:
     return FRIENDS.read_text().replace(
-        "solver:\n  strategy: auto", f"solver:\n  strategy: portfolio\n  budget: {budget}\n  portfolio: {pairs}"
+        "solver:\n  strategy: auto",
+        f"solver:\n  strategy: portfolio\n  budget: {budget}\n  portfolio: {pairs}",
     )
 
 
 def test_portfolio_content_does_not_depend_on_the_winner() -> None:
-    text = portfolio_spec("[{backend: z3, strategy: ematching}, {backend: z3, strategy: mbqi}, {backend: cvc5, strategy: cegqi}]")
+    text = portfolio_spec(
+        "[{backend: z3, strategy: ematching}, {backend: z3, strategy: mbqi}, {backend: cvc5, strategy: cegqi}]"
+    )
     spec, h = load_spec_text(text, "p.yaml")
     c = compile_spec(spec, h, "p.yaml")
     reference = compile_spec(spec, h, "p.yaml", "z3", "mbqi")
@@ -238,13 +281,19 @@ def test_portfolio_with_no_definitive_answer_rejects() -> None:
 
 def test_race_takes_the_first_definitive_answer_and_honours_the_budget() -> None:
     result = race(
-        [("slow", lambda: (time.sleep(5), "late")[1]), ("unsure", lambda: None), ("fast", lambda: "yes")],
+        [
+            ("slow", lambda: (time.sleep(5), "late")[1]),
+            ("unsure", lambda: None),
+            ("fast", lambda: "yes"),
+        ],
         budget=3,
         definitive=lambda v: v is not None,
     )
     assert result.winner == "fast" and result.result == "yes"
     started = time.monotonic()
-    result = race([("slow", lambda: (time.sleep(5), "late")[1])], budget=0.5, definitive=lambda v: True)
+    result = race(
+        [("slow", lambda: (time.sleep(5), "late")[1])], budget=0.5, definitive=lambda v: True
+    )
     assert result.winner is None and result.timed_out == ["slow"]
     assert time.monotonic() - started < 3
 
@@ -254,9 +303,20 @@ def test_race_takes_the_first_definitive_answer_and_honours_the_budget() -> None
 
 def test_tune_writes_the_best_complete_choice(tmp_path: Path) -> None:
     spec = tmp_path / "friends.yaml"
-    original = FRIENDS.read_text().replace("solver:\n  strategy: auto\n", "solver:\n  strategy: auto\n  rlimit: 30000000\n")
+    original = FRIENDS.read_text().replace(
+        "solver:\n  strategy: auto\n", "solver:\n  strategy: auto\n  rlimit: 30000000\n"
+    )
     spec.write_text(original)
-    args = ["tune", str(spec), "--samples", "2", "--difficulty", "easy", "--pairs", "z3/mbqi,z3/ematching,cvc5/cegqi"]
+    args = [
+        "tune",
+        str(spec),
+        "--samples",
+        "2",
+        "--difficulty",
+        "easy",
+        "--pairs",
+        "z3/mbqi,z3/ematching,cvc5/cegqi",
+    ]
     printed = runner.invoke(app, [*args, "--print"])
     assert printed.exit_code == 0, printed.output
     assert spec.read_text() == original  # --print leaves the file alone

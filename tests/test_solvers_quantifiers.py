@@ -29,7 +29,9 @@ def proves(formula: z3.BoolRef, claim: z3.BoolRef) -> bool:
 
 def test_forall_over_integers_is_a_real_quantifier() -> None:
     ctx = z3.Context()
-    f = compile_bool("forall(not (x <= t < x + 3 and y <= t < y + 2) for t in integers)", env(ctx), ctx)
+    f = compile_bool(
+        "forall(not (x <= t < x + 3 and y <= t < y + 2) for t in integers)", env(ctx), ctx
+    )
     assert z3.is_quantifier(f) and f.is_forall()
     assert "(forall ((t!0 Int))" in f.sexpr()
     x, y = env(ctx)["x"], env(ctx)["y"]
@@ -63,7 +65,9 @@ def test_nested_quantifiers_close_over_their_own_variable() -> None:
     assert f.sexpr() == "(forall ((t!0 Int)) (exists ((u!0 Int)) (> u!0 t!0)))"
     assert proves(z3.BoolVal(True, ctx), f)
     # the same name reused inside: the inner quantifier is closed before the outer one
-    g = compile_bool("forall(exists(t > 0 for t in integers) and t > 5 for t in integers)", env(ctx), ctx)
+    g = compile_bool(
+        "forall(exists(t > 0 for t in integers) and t > 5 for t in integers)", env(ctx), ctx
+    )
     s = z3.Solver(ctx=ctx)
     s.add(g)
     assert s.check() == z3.unsat  # "every integer is > 5" is false

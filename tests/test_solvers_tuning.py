@@ -20,7 +20,9 @@ def test_pair_statistics() -> None:
     assert not PairStats("z3/ematching", unknown=2).complete
     assert not PairStats("cvc5/cegqi", solved=3, timeouts=1, times=[0.1] * 3).complete
     assert PairStats("x").median == float("inf")
-    report = TuneReport([PairStats("a", solved=1, times=[0.2]), PairStats("b", solved=1, times=[0.1])], "a", "b", [])
+    report = TuneReport(
+        [PairStats("a", solved=1, times=[0.2]), PairStats("b", solved=1, times=[0.1])], "a", "b", []
+    )
     assert report.ratio == pytest.approx(0.5)
 
 
@@ -57,5 +59,7 @@ def test_reset_replaces_pysmt_global_environment() -> None:
     reset_all()
     after = get_env()
     assert after is not before
-    with pytest.raises(Exception):
+    from pysmt.exceptions import UndefinedSymbolError
+
+    with pytest.raises(UndefinedSymbolError):
         after.formula_manager.get_symbol("leaky")  # the old formulas are gone

@@ -278,9 +278,7 @@ def verify(
             if not verdict.ok:
                 failures.append(verdict)
 
-        verify_rows(
-            rows, workers=workers, on_result=on_result, backends=names, strategy=strategy
-        )
+        verify_rows(rows, workers=workers, on_result=on_result, backends=names, strategy=strategy)
     disagreements = [v for v in failures if v.disagreement]
     if disagreements:
         table = Table(title="backends disagree", show_lines=True)
@@ -345,7 +343,10 @@ def tune(
         _fail(str(error))
     only = [p.strip() for p in pairs.split(",") if p.strip()] if pairs else None
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         console=err,
     ) as progress:
         task = progress.add_task("tuning", total=None)
@@ -354,7 +355,12 @@ def tune(
             progress.update(task, description=f"tuning {label}", advance=1)
 
         report = run_tune(
-            compiled, level, samples=samples, seed=seed, timeout=timeout, only=only,
+            compiled,
+            level,
+            samples=samples,
+            seed=seed,
+            timeout=timeout,
+            only=only,
             on_step=on_step,
         )
     if not report.pairs:

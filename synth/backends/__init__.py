@@ -19,8 +19,8 @@ from synth.backends.registry import (
     independent,
     installed,
     register,
-    unregister,
     reset_all,
+    unregister,
 )
 
 __all__ = [
@@ -35,6 +35,6 @@ __all__ = [
     "independent",
     "installed",
     "register",
-    "unregister",
     "reset_all",
+    "unregister",
 ]

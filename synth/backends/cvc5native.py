@@ -22,9 +22,7 @@ from synth.certificate import portable as portable_sexpr
 from synth.certificate import symbol
 
 STRATEGIES = {
-    name: Strategy(
-        s.name, "cvc5", s.native, s.doc, s.options, incremental=s.incremental
-    )
+    name: Strategy(s.name, "cvc5", s.native, s.doc, s.options, incremental=s.incremental)
     for name, s in CVC5_STRATEGIES.items()
 }
 
@@ -74,7 +72,11 @@ class _Session:
 
     def check(self, assumptions: list[Any]) -> tuple[z3.CheckSatResult, str]:
         try:
-            r = self.solver.checkSatAssuming(*assumptions) if assumptions else self.solver.checkSat()
+            r = (
+                self.solver.checkSatAssuming(*assumptions)
+                if assumptions
+                else self.solver.checkSat()
+            )
         except RuntimeError as error:
             return z3.unknown, f"solver error: {error}"
         result = _result(r)
@@ -103,10 +105,10 @@ class Cvc5Backend(Backend):
 
         return f"cvc5 {cvc5.__version__}"
 
-    def solver(self, ctx: z3.Context, strategy: Strategy, limit: int) -> "Cvc5Solver":
+    def solver(self, ctx: z3.Context, strategy: Strategy, limit: int) -> Cvc5Solver:
         return Cvc5Solver(ctx, strategy, limit)
 
-    def prover(self, script: str, strategy: Strategy, limit: int) -> "Cvc5Prover":
+    def prover(self, script: str, strategy: Strategy, limit: int) -> Cvc5Prover:
         return Cvc5Prover(script, strategy, limit)
 
 
@@ -167,7 +169,7 @@ class Cvc5Solver:
     def reason_unknown(self) -> str:
         return self.unknown_reason
 
-    def model(self) -> "Cvc5Model":
+    def model(self) -> Cvc5Model:
         if self.checked is None:
             raise z3.Z3Exception("model is not available")
         return Cvc5Model(self, self.checked)
@@ -215,9 +217,11 @@ class Cvc5Prover:
 
     def _session(self) -> _Session:
         session = _Session(self.strategy, self.limit)
-        session.run("\n".join(
-            line for line in self.script.splitlines() if not line.startswith("(set-logic")
-        ))
+        session.run(
+            "\n".join(
+                line for line in self.script.splitlines() if not line.startswith("(set-logic")
+            )
+        )
         return session
 
     def check(self, claim: str) -> z3.CheckSatResult:
@@ -246,6 +250,8 @@ class Cvc5Prover:
                 tm.mkTerm(kind.NOT, tm.mkTerm(kind.EQUAL, t, session.solver.getValue(t)))
                 for t in terms
             ]
-            session.solver.assertFormula(differs[0] if len(differs) == 1 else tm.mkTerm(kind.OR, *differs))
+            session.solver.assertFormula(
+                differs[0] if len(differs) == 1 else tm.mkTerm(kind.OR, *differs)
+            )
         self.log.append(f"count: {found}")
         return found

@@ -207,7 +207,7 @@ class PysmtBackend(Backend):
         logic = get_logic(env.formula_manager.And(list(formulas))) if formulas else None
         return env.factory.Solver(name=self.solver_name, logic=logic, generate_models=True)
 
-    def solver(self, ctx: z3.Context, strategy: Strategy, limit: int) -> "PortableSolver":
+    def solver(self, ctx: z3.Context, strategy: Strategy, limit: int) -> PortableSolver:
         if self.solver_name != "cvc5":
             raise BackendError(
                 f"{self.name} can re-prove certificates but not generate; "
@@ -215,7 +215,7 @@ class PysmtBackend(Backend):
             )
         return PortableSolver(self, ctx, strategy, limit)
 
-    def prover(self, script: str, strategy: Strategy, limit: int) -> "PortableProver":
+    def prover(self, script: str, strategy: Strategy, limit: int) -> PortableProver:
         return PortableProver(self, script, strategy, limit)
 
     def reset(self) -> None:
@@ -225,13 +225,13 @@ class PysmtBackend(Backend):
 
 
 def _check(solver: Any, assumptions: list[Any]) -> tuple[z3.CheckSatResult, str]:
-    from pysmt.exceptions import SolverReturnedUnknownResultError
+    from pysmt.exceptions import PysmtException, SolverReturnedUnknownResultError
 
     try:
         return _RESULT[bool(solver.solve(assumptions or None))], ""
     except SolverReturnedUnknownResultError:
         return z3.unknown, "solver returned unknown (incomplete or out of resources)"
-    except Exception as error:  # cvc5 raises RuntimeError for unsupported input
+    except (PysmtException, RuntimeError) as error:  # cvc5: RuntimeError on bad input
         return z3.unknown, f"solver error: {error}"
 
 
@@ -306,7 +306,7 @@ class PortableSolver:
     def reason_unknown(self) -> str:
         return self.unknown_reason
 
-    def model(self) -> "PortableModel":
+    def model(self) -> PortableModel:
         if self.checked is None:
             raise z3.Z3Exception("model is not available")
         return PortableModel(self)
@@ -372,10 +372,12 @@ class PortableProver:
         return result
 
     def count(self, project: list[str], limit: int) -> int | None:
+        from pysmt.exceptions import UndefinedSymbolError
+
         mgr = self.parser.env.formula_manager
         try:
             symbols = [mgr.get_symbol(n) for n in project]
-        except Exception:
+        except UndefinedSymbolError:
             raise ValueError(f"projection names undeclared constants: {project[:3]}") from None
         solver = self._solver([])
         found = 0

@@ -51,7 +51,7 @@ def race(
             code = 0
             try:
                 payload = pickle.dumps(("ok", thunk()))
-            except BaseException as error:  # report any failure to the parent
+            except BaseException as error:  # noqa: BLE001 - a child must always report back
                 payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
                 code = 1
             with os.fdopen(write, "wb") as out:
@@ -78,7 +78,7 @@ def race(
                 label = children[fd][0]
                 try:
                     status, value = pickle.loads(bytes(buffers[fd]))
-                except Exception as error:  # a child killed mid-write or crashed
+                except (pickle.UnpicklingError, EOFError, ValueError) as error:  # died mid-write
                     status, value = "error", f"racer died: {error}"
                 if status != "ok":
                     outcome.results[label] = RuntimeError(value)
@@ -99,7 +99,9 @@ def race(
             os.close(fd)
 
 
-def _sequential(tasks: list[tuple[str, Callable[[], Any]]], definitive: Callable[[Any], bool]) -> RaceResult:
+def _sequential(
+    tasks: list[tuple[str, Callable[[], Any]]], definitive: Callable[[Any], bool]
+) -> RaceResult:
     """Where fork is unavailable: run in order, stop at the first definitive result."""
     outcome = RaceResult(None, None)
     for label, thunk in tasks:

@@ -6,7 +6,7 @@ line and exit 2.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from synth.backends.base import Backend, BackendError, Strategy
 from synth.backends.portable import CVC5_STRATEGIES, PysmtBackend
@@ -59,7 +59,7 @@ def unregister(name: str) -> None:
     _PLUGINS.pop(name, None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _builtin(name: str) -> Backend:
     if name == "z3":
         return Z3Backend()
@@ -118,7 +118,9 @@ def get_strategy(backend: Backend, name: str) -> Strategy:
     return table[name]
 
 
-def choose(backend: str, strategy: str, unbounded: bool, *, generate: bool = True) -> tuple[Backend, Strategy]:
+def choose(
+    backend: str, strategy: str, unbounded: bool, *, generate: bool = True
+) -> tuple[Backend, Strategy]:
     """Resolve names (with `auto`) to a (backend, strategy) pair.
 
     `auto` is `ground` unless the formulas quantify over unbounded integers, where the

@@ -68,7 +68,7 @@ class Z3Backend(Backend):
             solver.set(key, value)
         return solver
 
-    def prover(self, script: str, strategy: Strategy, limit: int) -> "Z3Prover":
+    def prover(self, script: str, strategy: Strategy, limit: int) -> Z3Prover:
         return Z3Prover(self, script, strategy, limit)
 
 

@@ -183,7 +183,9 @@ def _race(
             if c.label in result.results
         )
         late = ", ".join(result.timed_out)
-        detail = seen + (f"; over the {compiled.spec.solver.budget:g} s budget: {late}" if late else "")
+        detail = seen + (
+            f"; over the {compiled.spec.solver.budget:g} s budget: {late}" if late else ""
+        )
         return Outcome(index, reason="solver unknown", detail=f"portfolio: {detail}")
     outcome: Outcome = result.result
     if outcome.row is not None:
@@ -201,9 +203,7 @@ def _definitive(outcome: Outcome) -> bool:
     return isinstance(outcome, Outcome) and outcome.reason not in ("solver unknown", "solver error")
 
 
-def _generate(
-    compiled: CompiledSpec, level: str, seed: int, index: int, choice: Choice
-) -> Outcome:
+def _generate(compiled: CompiledSpec, level: str, seed: int, index: int, choice: Choice) -> Outcome:
     rng = random.Random(instance_seed(compiled.hash, level, seed, index))
     st = _setup(compiled.spec, level, rng, choice)
     answer = _pose(st)
@@ -227,9 +227,7 @@ def _setup(spec: Spec, level: str, rng: random.Random, choice: Choice) -> State:
     for fact in spec.facts:
         lets = evaluate_lets(fact.let, st.concrete_env(None), rng)
         if fact.holds is not None:
-            st.assertions.append(
-                compile_bool(fact.holds, st.symbolic_env(lets), ctx, quantifiers)
-            )
+            st.assertions.append(compile_bool(fact.holds, st.symbolic_env(lets), ctx, quantifiers))
         st.fact_texts.append(render(pick_text(fact.text, rng), {**params, **lets}))
     for a in st.assertions:
         if z3.is_false(a):

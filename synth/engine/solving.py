@@ -59,9 +59,7 @@ def choice_for(spec: Spec, backend: str, strategy: str, unbounded: bool) -> Choi
     return Choice(b, s, limit, Quantifiers(native=s.native, triggers=triggers))
 
 
-def choices(
-    spec: Spec, backend: str | None = None, strategy: str | None = None
-) -> list[Choice]:
+def choices(spec: Spec, backend: str | None = None, strategy: str | None = None) -> list[Choice]:
     """The pairs that run this spec: one, or the portfolio's list. `backend`/`strategy`
     override the spec (a per-command choice). Raises BackendError for bad names."""
     unbounded = quantifies_over_integers(spec)

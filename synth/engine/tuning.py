@@ -47,7 +47,7 @@ class PairStats:
         if not self.times:
             return float("inf")
         ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -102,8 +102,11 @@ def tune(
     ]
     if only:
         pairs = [c for c in pairs if c.label in only]
-    default = choices(spec.model_copy(update={"solver": spec.solver.model_copy(
-        update={"backend": "z3", "strategy": "auto"})}))[0].label
+    default = choices(
+        spec.model_copy(
+            update={"solver": spec.solver.model_copy(update={"backend": "z3", "strategy": "auto"})}
+        )
+    )[0].label
     report = TuneReport([], default, None, [])
     for choice in pairs:
         stats = PairStats(choice.label)

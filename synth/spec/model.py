@@ -223,7 +223,9 @@ class Solver(_Strict):
     def _known(self) -> "Solver":
         _check_strategy(self.backend, self.strategy, portfolio=True)
         if self.strategy == "portfolio" and len(self.portfolio) < 1:
-            raise ValueError("strategy portfolio needs a 'portfolio' list of backend/strategy pairs")
+            raise ValueError(
+                "strategy portfolio needs a 'portfolio' list of backend/strategy pairs"
+            )
         return self
 
 
