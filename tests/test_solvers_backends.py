@@ -239,6 +239,7 @@ def test_cli_bad_names_exit_2(tmp_path: Path) -> None:
             "unknown backend 'yices'",
         ),
         (["tune", str(FRIENDS), "--samples", "0"], "--samples must be at least 1"),
+        (["tune", str(FRIENDS), "--pairs", "z3/ground"], "z3/ground not applicable here"),
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)

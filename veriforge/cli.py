@@ -342,6 +342,16 @@ def tune(
     except BackendError as error:
         _fail(str(error))
     only = [p.strip() for p in pairs.split(",") if p.strip()] if pairs else None
+    if only:
+        from synth.backends import applicable
+        from synth.engine.solving import quantifies_over_integers
+
+        usable = [s.label for _, s in applicable(quantifies_over_integers(model))]
+        wrong = [p for p in only if p not in usable]
+        if wrong:
+            _fail(
+                f"--pairs: {', '.join(wrong)} not applicable here; choose from: {', '.join(usable)}"
+            )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
