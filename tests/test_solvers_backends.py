@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import z3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 from typer.testing import CliRunner
 
 from synth import certificate
@@ -39,6 +41,9 @@ runner = CliRunner()
 def compiled(path: Path, backend: str | None = None, strategy: str | None = None):  # type: ignore[no-untyped-def]
     spec, spec_hash = load_spec(path)
     return compile_spec(spec, spec_hash, str(path), backend, strategy)
+
+
+_COMPILED = {}
 
 
 def content(row: dict) -> tuple:
@@ -265,10 +270,21 @@ def test_portfolio_content_does_not_depend_on_the_winner() -> None:
     reference = compile_spec(spec, h, "p.yaml", "z3", "mbqi")
     for i in range(2):
         got = generate_instance(c, "easy", 0, i)
-        want = generate_instance(reference, "easy", 0, i)
-        assert got.row is not None and content(got.row) == content(want.row)
+        assert got.row is not None
+        # every column but meta.solver is the same whichever pair produced it
+        for pair in (("z3", "mbqi"), ("cvc5", "cegqi")):
+            want = generate_instance(
+                compile_spec(spec, h, "p.yaml", *pair), "easy", 0, i, None, False
+            )
+            assert {**want.row, "meta": None} == {**got.row, "meta": None}, pair
+            strip = ("solver", "rlimit")
+            assert {k: v for k, v in json.loads(want.row["meta"]).items() if k not in strip} == {
+                k: v for k, v in json.loads(got.row["meta"]).items() if k not in strip
+            }
+        assert content(got.row) == content(generate_instance(reference, "easy", 0, i).row)
         solver = json.loads(got.row["meta"])["solver"]
         assert solver["portfolio"] == ["z3/ematching", "z3/mbqi", "cvc5/cegqi"]
+        assert json.loads(got.row["meta"])["rlimit"] == spec.solver.rlimit
         assert solver["winner"] in ("z3/mbqi", "cvc5/cegqi")  # never the incomplete one
 
 
@@ -332,3 +348,24 @@ def test_tune_writes_the_best_complete_choice(tmp_path: Path) -> None:
     model, _ = load_spec_text(text, str(spec))
     assert (model.solver.backend, model.solver.strategy) in (("z3", "mbqi"), ("cvc5", "cegqi"))
     assert model.solver.rlimit == 30_000_000  # other solver settings are kept
+
+
+for _pair in (("z3", "mbqi"), ("z3", "qsat"), ("cvc5", "cegqi")):
+    _COMPILED[_pair] = compiled(FRIENDS, *_pair)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    level=hst.sampled_from(["easy", "medium"]),
+    seed=hst.integers(0, 2**31),
+    index=hst.integers(0, 10_000),
+)
+def test_property_backends_agree_on_any_instance(level: str, seed: int, index: int) -> None:
+    outcomes = {
+        pair: generate_instance(_COMPILED[pair], level, seed, index)
+        for pair in (("z3", "mbqi"), ("z3", "qsat"), ("cvc5", "cegqi"))
+    }
+    verdicts = {
+        pair: content(o.row) if o.row else ("rejected", o.reason) for pair, o in outcomes.items()
+    }
+    assert len(set(map(repr, verdicts.values()))) == 1, verdicts

@@ -139,15 +139,22 @@ def difficulty_of(st: State, params: dict[str, Any], stats: dict[str, int]) -> t
 
 
 def generate_instance(
-    compiled: CompiledSpec, level: str, seed: int, index: int, choice: Choice | None = None
+    compiled: CompiledSpec,
+    level: str,
+    seed: int,
+    index: int,
+    choice: Choice | None = None,
+    solver_stats: bool = True,
 ) -> Outcome:
     """Instance `index` of the spec at `level` with `seed`: a row or a rejection. With a
-    portfolio (several solver choices) the choices race and the first definitive wins."""
+    portfolio (several solver choices) the choices race and the first definitive wins.
+    `solver_stats=False` leaves the solver's own effort counters out of the features and
+    the difficulty (the portfolio does this, so the row does not depend on the winner)."""
     solvers = compiled.solvers or tuple(choices(compiled.spec))
     if choice is None and len(solvers) > 1:
         return _race(compiled, solvers, level, seed, index)
     try:
-        return _generate(compiled, level, seed, index, choice or solvers[0])
+        return _generate(compiled, level, seed, index, choice or solvers[0], solver_stats)
     except Reject as rejection:
         return Outcome(index, reason=rejection.reason, detail=rejection.detail)
     except (
@@ -173,7 +180,8 @@ def _race(
     or a rejection for any reason but an unknown verdict) wins. Rows agree in content, so
     only `meta.solver.winner` depends on who was first."""
     tasks = [
-        (c.label, lambda c=c: generate_instance(compiled, level, seed, index, c)) for c in solvers
+        (c.label, lambda c=c: generate_instance(compiled, level, seed, index, c, False))
+        for c in solvers
     ]
     result = race(tasks, compiled.spec.solver.budget, _definitive)
     if result.winner is None:
@@ -190,7 +198,12 @@ def _race(
     outcome: Outcome = result.result
     if outcome.row is not None:
         meta = json.loads(outcome.row["meta"])
-        meta["solver"] = {"portfolio": [c.label for c in solvers], "winner": result.winner}
+        meta["rlimit"] = compiled.spec.solver.rlimit  # not the winner's own limit
+        meta["solver"] = {
+            "portfolio": [c.label for c in solvers],
+            "limits": {c.label: c.limit for c in solvers},
+            "winner": result.winner,
+        }
         outcome.row["meta"] = canonical_json(meta)
     return outcome
 
@@ -203,12 +216,19 @@ def _definitive(outcome: Outcome) -> bool:
     return isinstance(outcome, Outcome) and outcome.reason not in ("solver unknown", "solver error")
 
 
-def _generate(compiled: CompiledSpec, level: str, seed: int, index: int, choice: Choice) -> Outcome:
+def _generate(
+    compiled: CompiledSpec,
+    level: str,
+    seed: int,
+    index: int,
+    choice: Choice,
+    solver_stats: bool = True,
+) -> Outcome:
     rng = random.Random(instance_seed(compiled.hash, level, seed, index))
     st = _setup(compiled.spec, level, rng, choice)
     answer = _pose(st)
     prompt = _prompt(st, answer)
-    problem = _problem(compiled, st, answer, prompt, seed, index, choice)
+    problem = _problem(compiled, st, answer, prompt, seed, index, choice, solver_stats)
     return Outcome(index, row=problem.to_row())
 
 
@@ -315,6 +335,7 @@ def _problem(
     seed: int,
     index: int,
     choice: Choice,
+    solver_stats: bool = True,
 ) -> Problem:
     """The row: certificate, features, difficulty and provenance."""
     spec = compiled.spec
@@ -328,7 +349,7 @@ def _problem(
         answer.data,
     )
     raw = st.solver.statistics()
-    keys = raw.keys()
+    keys = raw.keys() if solver_stats else ()
     stats = {
         k: int(raw.get_key_value(k) if isinstance(raw, z3.Statistics) else raw[k])
         for k in ("conflicts", "decisions", "propagations")
@@ -340,7 +361,7 @@ def _problem(
     features = {
         "clues": len(st.clues),
         "facts": len(st.fact_texts),
-        "solver_checks": st.checks,
+        **({"solver_checks": st.checks} if solver_stats else {}),
         "unknowns": len(leaves),
         "search_space_log10": round(space, 3),
         **stats,
