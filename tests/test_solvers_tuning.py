@@ -50,11 +50,11 @@ def test_with_solver_refuses_to_write_a_broken_spec() -> None:
 
 
 def test_reset_replaces_pysmt_global_environment() -> None:
-    from pysmt.shortcuts import Int, Symbol, get_env
+    from pysmt.shortcuts import Equals, Int, Symbol, get_env
     from pysmt.typing import INT
 
     before = get_env()
-    Symbol("leaky", INT).Equals(Int(1))
+    Equals(Symbol("leaky", INT), Int(1))
     assert before.formula_manager.get_symbol("leaky") is not None
     reset_all()
     after = get_env()
