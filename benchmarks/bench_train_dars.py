@@ -1,7 +1,7 @@
 """DARS vs plain GRPO at an equal rollout budget, and hard / easy / random selection at a
 10% budget: held-out pass@1 and pass@k (k up to 16) per arm, several seeds, a plot.
 
-    .venv/bin/python benchmarks/bench_train_dars.py              # 2 seeds (~10 min, 1 core)
+    .venv/bin/python benchmarks/bench_train_dars.py              # 2 seeds (~12 min, 1 core)
     .venv/bin/python benchmarks/bench_train_dars.py --seeds 3
     .venv/bin/python benchmarks/bench_train_dars.py --quick      # smoke run
 
@@ -11,7 +11,7 @@ pass@16 is not. Measured difficulty for the selection arms comes from `veriforge
 difficulty` (trainers.difficulty.estimate) with the warm-started model, k = 4.
 
 Arms (each trained from the same warm start, per seed):
-- grpo:        plain GRPO, G = 8, 8 prompts/step, until the rollout budget is spent;
+- grpo:        plain GRPO, G = 8, 32 prompts/step (lr 1e-4), 20 steps: the rollout budget;
 - dars-et:     DARS Equal-Treatment (stage 1 G = 8, cap 32), same rollout budget;
 - dars-hw:     DARS Hardness-Weighted, same budget;
 - hardest10 / easiest10 / random10: plain GRPO on 10% of the train pool chosen by measured
@@ -38,11 +38,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--budget", type=int, default=None, help="rollouts per arm")
-    parser.add_argument("--sft-steps", type=int, default=220)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--sft-steps", type=int, default=230)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--prompts", type=int, default=32, help="prompts per step")
     parser.add_argument("--eval-problems", type=int, default=100)
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench_train_dars")
     args = parser.parse_args()
+    import torch
+
     from synth.pool import read_manifest, read_pool, write_pool
     from trainers.config import SFTConfig, TrainConfig
     from trainers.difficulty import estimate
@@ -50,9 +53,7 @@ def main() -> int:
     from trainers.runtime import load_model, load_tokenizer
     from trainers.sft import sft
 
-    import torch
-
-    budget = args.budget or (1024 if args.quick else 128 * 40)
+    budget = args.budget or (args.prompts * 8 * (3 if args.quick else 20))
     seeds = 1 if args.quick else args.seeds
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -61,16 +62,35 @@ def main() -> int:
     train_pool, test_pool = arithmetic_pools(work)
     warm = work / "sft" / "final"
     if not (warm / "config.json").is_file():
-        sft(SFTConfig(model=str(base), output_dir=str(work / "sft"), pools=[str(train_pool)],
-                      max_steps=args.sft_steps, batch_size=32, lr=3e-3, schedule="cosine", warmup_steps=20))
+        sft(
+            SFTConfig(
+                model=str(base),
+                output_dir=str(work / "sft"),
+                pools=[str(train_pool)],
+                max_steps=args.sft_steps,
+                batch_size=32,
+                lr=3e-3,
+                schedule="cosine",
+                warmup_steps=20,
+            )
+        )
     measured = work / "arith-train-measured"
     if not (measured / "manifest.json").is_file():
         shutil.rmtree(measured, ignore_errors=True)
         write_pool(read_pool(train_pool), measured, read_manifest(train_pool))
-        estimate(measured, load_model(str(warm), torch.device("cpu"), torch.float32), load_tokenizer(str(warm)),
-                 model_name=str(warm), k=4, max_new_tokens=MAX_NEW, chunk=64)
-    start_eval = held_out_eval(warm, test_pool, 16, max_new_tokens=MAX_NEW, max_problems=args.eval_problems)
-    steps_plain = budget // 64
+        estimate(
+            measured,
+            load_model(str(warm), torch.device("cpu"), torch.float32),
+            load_tokenizer(str(warm)),
+            model_name=str(warm),
+            k=4,
+            max_new_tokens=MAX_NEW,
+            chunk=64,
+        )
+    start_eval = held_out_eval(
+        warm, test_pool, 16, max_new_tokens=MAX_NEW, max_problems=args.eval_problems
+    )
+    steps_plain = budget // (args.prompts * 8)
     arms = {
         "grpo": {},
         "dars-et": {"dars": {"enabled": True, "schedule": "equal_treatment", "max_samples": 32}},
@@ -86,26 +106,53 @@ def main() -> int:
             shutil.rmtree(run, ignore_errors=True)
             data = {"pools": [str(measured)], **over.get("data", {})}
             cfg = TrainConfig(
-                model=str(warm), output_dir=str(run), seed=seed, max_steps=steps_plain * 8,
-                max_rollouts=budget, save_every=10_000, eval_every=0,
+                model=str(warm),
+                output_dir=str(run),
+                seed=seed,
+                max_steps=steps_plain * 8,
+                max_rollouts=budget,
+                save_every=10_000,
+                eval_every=0,
                 data=data,
-                rollout={"samples_per_prompt": 8, "prompts_per_step": 8, "max_new_tokens": MAX_NEW},
-                optim={"lr": args.lr, "warmup_steps": 5}, dars=over.get("dars", {}),
+                rollout={
+                    "samples_per_prompt": 8,
+                    "prompts_per_step": args.prompts,
+                    "max_new_tokens": MAX_NEW,
+                },
+                optim={"lr": args.lr, "warmup_steps": 5},
+                dars=over.get("dars", {}),
             )
             if name not in ("dars-et", "dars-hw"):
                 cfg = cfg.model_copy(update={"max_steps": steps_plain})
             t0 = time.perf_counter()
             train(cfg, show_progress=False)
-            final = held_out_eval(run / "final", test_pool, 16, max_new_tokens=MAX_NEW,
-                                  max_problems=args.eval_problems)
+            final = held_out_eval(
+                run / "final",
+                test_pool,
+                16,
+                max_new_tokens=MAX_NEW,
+                max_problems=args.eval_problems,
+            )
             lines = (run / "metrics.jsonl").read_text().splitlines()
             last = json.loads(lines[-1])
-            results[name].append({"seed": seed, "steps": last["step"], "rollouts": last["rollouts_total"],
-                                  "seconds": time.perf_counter() - t0, **final})
-            print(f"{name:10} seed {seed}: steps {last['step']:4d} rollouts {last['rollouts_total']:6d} "
-                  f"pass@1 {final['pass@1']:.3f} pass@16 {final['pass@16']:.3f}", flush=True)
+            results[name].append(
+                {
+                    "seed": seed,
+                    "steps": last["step"],
+                    "rollouts": last["rollouts_total"],
+                    "seconds": time.perf_counter() - t0,
+                    **final,
+                }
+            )
+            print(
+                f"{name:10} seed {seed}: steps {last['step']:4d} rollouts {last['rollouts_total']:6d} "
+                f"pass@1 {final['pass@1']:.3f} pass@16 {final['pass@16']:.3f}",
+                flush=True,
+            )
     print(f"\nwarm start: pass@1 {start_eval['pass@1']:.3f} pass@16 {start_eval['pass@16']:.3f}")
-    print(f"budget {budget} rollouts per arm; held-out {args.eval_problems} problems x 16 samples; {seeds} seed(s)")
+    print(
+        f"budget {budget} rollouts per arm; held-out {args.eval_problems} problems x 16 samples; {seeds} seed(s)"
+    )
     ks = [1, 2, 4, 8, 16]
     print(f"{'arm':11}" + "".join(f"{'pass@' + str(k):>16}" for k in ks))
     summary = {}
@@ -118,10 +165,20 @@ def main() -> int:
         print(f"{name:11}" + "".join(f"{m:10.3f} ±{s:.3f}" for m, s in row.values()))
     _plot(results, start_eval, ks, RESULTS / "bench_train_dars.png")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_train_dars.json").write_text(json.dumps({
-        "budget": budget, "seeds": seeds, "lr": args.lr, "warm_start": start_eval,
-        "summary": summary, "runs": results, "seconds": time.perf_counter() - started,
-    }, indent=2))
+    (RESULTS / "bench_train_dars.json").write_text(
+        json.dumps(
+            {
+                "budget": budget,
+                "seeds": seeds,
+                "lr": args.lr,
+                "warm_start": start_eval,
+                "summary": summary,
+                "runs": results,
+                "seconds": time.perf_counter() - started,
+            },
+            indent=2,
+        )
+    )
     print(f"total {time.perf_counter() - started:.0f} s; plot: {RESULTS / 'bench_train_dars.png'}")
     return 0
 
@@ -136,7 +193,11 @@ def _plot(results, start, ks, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, names, title in (
         (axes[0], ["grpo", "dars-et", "dars-hw"], "equal rollout budget"),
-        (axes[1], ["hardest10", "easiest10", "random10", "grpo"], "10% selection (grpo: full pool)"),
+        (
+            axes[1],
+            ["hardest10", "easiest10", "random10", "grpo"],
+            "10% selection (grpo: full pool)",
+        ),
     ):
         ax.plot(ks, [start[f"pass@{k}"] for k in ks], "k--", label="warm start")
         for name in names:

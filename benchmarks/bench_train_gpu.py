@@ -36,14 +36,23 @@ def build_model(out: Path) -> int:
 
     tokenizer = train_tokenizer(default_corpus(), 512)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=768, intermediate_size=2560, num_hidden_layers=12,
-        num_attention_heads=12, num_key_value_heads=12, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=768,
+        intermediate_size=2560,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        num_key_value_heads=12,
+        max_position_embeddings=2048,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
     )
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)
-    model.generation_config = GenerationConfig(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return sum(p.numel() for p in model.parameters())
@@ -58,8 +67,10 @@ def main() -> int:
     import torch
 
     if not torch.cuda.is_available():
-        print("bench_train_gpu: skipped: no CUDA device visible to torch "
-              f"(torch {torch.__version__}); run it on a GPU machine.")
+        print(
+            "bench_train_gpu: skipped: no CUDA device visible to torch "
+            f"(torch {torch.__version__}); run it on a GPU machine."
+        )
         return 0
     from trainers.config import TrainConfig, load_config
     from trainers.loop import train
@@ -69,11 +80,15 @@ def main() -> int:
     params = build_model(work / "model")
     train_pool, _ = arithmetic_pools(work, n=1000)
     cfg = load_config(ROOT / "configs" / "bench-train-gpu.yaml", TrainConfig)
-    cfg = cfg.model_copy(update={
-        "model": str(work / "model"), "output_dir": str(work / "run"), "max_steps": args.steps,
-        "data": cfg.data.model_copy(update={"pools": [str(train_pool)]}),
-        "rollout": cfg.rollout.model_copy(update={"max_new_tokens": args.max_new_tokens}),
-    })
+    cfg = cfg.model_copy(
+        update={
+            "model": str(work / "model"),
+            "output_dir": str(work / "run"),
+            "max_steps": args.steps,
+            "data": cfg.data.model_copy(update={"pools": [str(train_pool)]}),
+            "rollout": cfg.rollout.model_copy(update={"max_new_tokens": args.max_new_tokens}),
+        }
+    )
     shutil.rmtree(cfg.output_dir, ignore_errors=True)
     torch.cuda.reset_peak_memory_stats()
     run = train(cfg, show_progress=False)
@@ -83,10 +98,14 @@ def main() -> int:
     rollout_tps = [t / r["time/rollout"] for t, r in zip(tokens, records)]
     update_tps = [t / r["time/update"] for t, r in zip(tokens, records) if r["time/update"] > 0]
     result = {
-        "device": torch.cuda.get_device_name(0), "parameters": params, "steps": len(records),
+        "device": torch.cuda.get_device_name(0),
+        "parameters": params,
+        "steps": len(records),
         "rollout_tokens_per_s": statistics.median(rollout_tps[1:] or rollout_tps),
         "update_tokens_per_s": statistics.median(update_tps[1:] or update_tps),
-        "seconds_per_step": statistics.median(r["time/rollout"] + r["time/update"] for r in records[1:] or records),
+        "seconds_per_step": statistics.median(
+            r["time/rollout"] + r["time/update"] for r in records[1:] or records
+        ),
         "peak_gpu_memory_gib": peak,
     }
     print(json.dumps(result, indent=2))

@@ -42,7 +42,7 @@ def main() -> int:
     from trainers.sft import sft
 
     sft_steps = args.sft_steps or (60 if args.quick else 230)
-    grpo_steps = args.grpo_steps or (10 if args.quick else 110)
+    grpo_steps = args.grpo_steps or (10 if args.quick else 150)
     work = args.work
     shutil.rmtree(work / "sft", ignore_errors=True)
     shutil.rmtree(work / "grpo", ignore_errors=True)
@@ -51,14 +51,29 @@ def main() -> int:
     base = tiny_model(work / "base")
     train_pool, test_pool = arithmetic_pools(work)
     t0 = time.perf_counter()
-    sft_dir = sft(SFTConfig(model=str(base), output_dir=str(work / "sft"), pools=[str(train_pool)],
-                            max_steps=sft_steps, batch_size=32, lr=3e-3, schedule="cosine",
-                            warmup_steps=20, seed=args.seed))
+    sft_dir = sft(
+        SFTConfig(
+            model=str(base),
+            output_dir=str(work / "sft"),
+            pools=[str(train_pool)],
+            max_steps=sft_steps,
+            batch_size=32,
+            lr=3e-3,
+            schedule="cosine",
+            warmup_steps=20,
+            seed=args.seed,
+        )
+    )
     t_sft = time.perf_counter() - t0
     before = held_out_eval(sft_dir, test_pool, 8, max_new_tokens=MAX_NEW, max_problems=200)
     cfg = TrainConfig(
-        model=str(sft_dir), output_dir=str(work / "grpo"), seed=args.seed, max_steps=grpo_steps,
-        save_every=max(grpo_steps // 2, 1), eval_every=max(grpo_steps // 5, 1), eval_k=8,
+        model=str(sft_dir),
+        output_dir=str(work / "grpo"),
+        seed=args.seed,
+        max_steps=grpo_steps,
+        save_every=max(grpo_steps // 2, 1),
+        eval_every=max(grpo_steps // 5, 1),
+        eval_k=8,
         eval_max_problems=100,
         data={"pools": [str(train_pool)], "eval_pools": [str(test_pool)]},
         rollout={"samples_per_prompt": 8, "prompts_per_step": 64, "max_new_tokens": MAX_NEW},
@@ -71,21 +86,43 @@ def main() -> int:
     total = time.perf_counter() - started
     gain = after["pass@1"] - before["pass@1"]
     curve = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    points = [(r["step"], r["eval/pass@1"], r.get("eval/pass@8")) for r in curve if "eval/pass@1" in r]
+    points = [
+        (r["step"], r["eval/pass@1"], r.get("eval/pass@8")) for r in curve if "eval/pass@1" in r
+    ]
     _plot(points, RESULTS / "bench_train_learning.png")
-    print(f"held-out problems: {int(after['n'])}; SFT {sft_steps} steps ({t_sft:.0f} s), GRPO {grpo_steps} steps ({t_grpo:.0f} s)")
+    print(
+        f"held-out problems: {int(after['n'])}; SFT {sft_steps} steps ({t_sft:.0f} s), GRPO {grpo_steps} steps ({t_grpo:.0f} s)"
+    )
     print(f"{'':12}{'pass@1':>8}{'pass@8':>8}")
     print(f"{'after SFT':12}{before['pass@1']:8.3f}{before['pass@8']:8.3f}")
     print(f"{'after GRPO':12}{after['pass@1']:8.3f}{after['pass@8']:8.3f}")
     verdict = "PASS" if gain >= 0.15 and total <= 900 else "MISS"
-    print(f"gain {gain * 100:+.1f} points in {total:.0f} s total (target +15 within 900 s): {verdict}")
-    print("curve (step, held-out pass@1, pass@8):", [(s, round(a, 3), round(b or 0, 3)) for s, a, b in points])
+    print(
+        f"gain {gain * 100:+.1f} points in {total:.0f} s total (target +15 within 900 s): {verdict}"
+    )
+    print(
+        "curve (step, held-out pass@1, pass@8):",
+        [(s, round(a, 3), round(b or 0, 3)) for s, a, b in points],
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_train_learning.json").write_text(json.dumps({
-        "quick": args.quick, "sft_steps": sft_steps, "grpo_steps": grpo_steps, "seconds_total": total,
-        "seconds_sft": t_sft, "seconds_grpo": t_grpo, "before": before, "after": after,
-        "gain_points": gain * 100, "curve": points, "verdict": verdict,
-    }, indent=2))
+    (RESULTS / "bench_train_learning.json").write_text(
+        json.dumps(
+            {
+                "quick": args.quick,
+                "sft_steps": sft_steps,
+                "grpo_steps": grpo_steps,
+                "seconds_total": total,
+                "seconds_sft": t_sft,
+                "seconds_grpo": t_grpo,
+                "before": before,
+                "after": after,
+                "gain_points": gain * 100,
+                "curve": points,
+                "verdict": verdict,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

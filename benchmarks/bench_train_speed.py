@@ -55,25 +55,45 @@ def run_trl(model: Path, steps: int) -> list[float]:
     torch.set_num_threads(1)
     tokenizer = AutoTokenizer.from_pretrained(model)
     policy = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
-    data = Dataset.from_list([
-        {**r, "prompt": format_prompt(tokenizer, r["prompt"]), "grader": ""} for r in _rows()
-    ])
+    data = Dataset.from_list(
+        [{**r, "prompt": format_prompt(tokenizer, r["prompt"]), "grader": ""} for r in _rows()]
+    )
     marks: list[float] = []
 
     class Clock(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
+        def on_step_end(self, args, state, control, **kwargs):
             marks.append(time.perf_counter())
 
     config = GRPOConfig(
-        output_dir=str(ROOT / "out" / "bench_train_speed_trl"), use_cpu=True, bf16=False,
-        num_generations=8, per_device_train_batch_size=64, steps_per_generation=1,
-        gradient_accumulation_steps=1, max_completion_length=8, max_steps=steps + WARMUP,
-        learning_rate=1e-5, beta=0.0, num_iterations=1, temperature=1.0, logging_steps=10_000,
-        save_strategy="no", report_to="none", gradient_checkpointing=False,
-        dataloader_num_workers=0, disable_tqdm=True, seed=0,
+        output_dir=str(ROOT / "out" / "bench_train_speed_trl"),
+        use_cpu=True,
+        bf16=False,
+        num_generations=8,
+        per_device_train_batch_size=64,
+        steps_per_generation=1,
+        gradient_accumulation_steps=1,
+        max_completion_length=8,
+        max_steps=steps + WARMUP,
+        learning_rate=1e-5,
+        beta=0.0,
+        num_iterations=1,
+        temperature=1.0,
+        logging_steps=10_000,
+        save_strategy="no",
+        report_to="none",
+        gradient_checkpointing=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        seed=0,
     )
-    trainer = GRPOTrainer(model=policy, reward_funcs=[trl_reward], args=config,
-                          train_dataset=data, processing_class=tokenizer, callbacks=[Clock()])
+    trainer = GRPOTrainer(
+        model=policy,
+        reward_funcs=[trl_reward],
+        args=config,
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[Clock()],
+    )
     trainer.train()
     return [b - a for a, b in zip(marks[WARMUP - 1 :], marks[WARMUP:])]
 
@@ -88,16 +108,28 @@ def run_veriforge(model: Path, steps: int, work: Path) -> list[float]:
 
     pool = work / "speed-pool"
     if not (pool / "manifest.json").is_file():
-        problems = [Problem(id=f"s{i}", source="speed", category="sums", **r) for i, r in enumerate(_rows())]
+        problems = [
+            Problem(id=f"s{i}", source="speed", category="sums", **r) for i, r in enumerate(_rows())
+        ]
         write_pool(problems, pool, {"source": "bench"}, overwrite=True)
     run_dir = work / "speed-run"
     shutil.rmtree(run_dir, ignore_errors=True)
     cfg = TrainConfig(
-        model=str(model), output_dir=str(run_dir), max_steps=steps + WARMUP, save_every=100_000,
+        model=str(model),
+        output_dir=str(run_dir),
+        max_steps=steps + WARMUP,
+        save_every=100_000,
         data={"pools": [str(pool)]},
-        rollout={"samples_per_prompt": 8, "prompts_per_step": 8, "max_new_tokens": 8, "temperature": 1.0},
+        rollout={
+            "samples_per_prompt": 8,
+            "prompts_per_step": 8,
+            "max_new_tokens": 8,
+            "temperature": 1.0,
+        },
         loss={"drop_equal_groups": False, "micro_batch_size": 64},
-        optim={"lr": 1e-5}, dtype="float32", device="cpu",
+        optim={"lr": 1e-5},
+        dtype="float32",
+        device="cpu",
     )
     marks: list[float] = []
     train(cfg, show_progress=False, after_step=lambda step: marks.append(time.perf_counter()))
@@ -125,12 +157,30 @@ def main() -> int:
     if args.child:
         return child(args)
     tiny_model(args.work / "speed-model")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
     results = {}
     for name in ("trl", "veriforge"):
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", name, "--steps", str(args.steps), "--work", str(args.work)],
-            capture_output=True, text=True, env=env, cwd=Path(__file__).parent,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                name,
+                "--steps",
+                str(args.steps),
+                "--work",
+                str(args.work),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).parent,
         )
         if proc.returncode != 0:
             print(proc.stderr[-3000:])
@@ -144,17 +194,29 @@ def main() -> int:
     for name, data in results.items():
         data["time_ratio"] = data["median_s"] / trl["median_s"]
         data["memory_ratio"] = data["rss_mb"] / trl["rss_mb"]
-        print(f"{name:17}{data['median_s']:17.4f}{data['rss_mb']:13.0f}{data['time_ratio']:10.2f}{data['memory_ratio']:9.2f}")
+        print(
+            f"{name:17}{data['median_s']:17.4f}{data['rss_mb']:13.0f}{data['time_ratio']:10.2f}{data['memory_ratio']:9.2f}"
+        )
     for name in ("veriforge",):
         data = results[name]
         verdict = "PASS" if data["time_ratio"] <= 0.5 and data["memory_ratio"] <= 1.0 else "MISS"
-        print(f"{name}: time {data['time_ratio']:.2f}x TRL (target <= 0.5), memory "
-              f"{data['memory_ratio']:.2f}x (target <= 1.0): {verdict}")
+        print(
+            f"{name}: time {data['time_ratio']:.2f}x TRL (target <= 0.5), memory "
+            f"{data['memory_ratio']:.2f}x (target <= 1.0): {verdict}"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_train_speed.json").write_text(json.dumps({
-        "steps": args.steps,
-        **{name: {k: v for k, v in data.items() if k != "times"} for name, data in results.items()},
-    }, indent=2))
+    (RESULTS / "bench_train_speed.json").write_text(
+        json.dumps(
+            {
+                "steps": args.steps,
+                **{
+                    name: {k: v for k, v in data.items() if k != "times"}
+                    for name, data in results.items()
+                },
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

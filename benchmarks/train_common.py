@@ -25,21 +25,46 @@ def tiny_model(out: Path, *, hidden: int = 128, layers: int = 4, seed: int = 0) 
     return out
 
 
-def arithmetic_pools(work: Path, n: int = 2000, seed: int = 0, held_out: float = 0.2,
-                     level: str = "hard") -> tuple[Path, Path]:
+def arithmetic_pools(
+    work: Path, n: int = 2000, seed: int = 0, held_out: float = 0.2, level: str = "hard"
+) -> tuple[Path, Path]:
     """Generate the arithmetic pool (two-digit sums with worked solutions) and write train /
     held-out pools whose prompts never overlap."""
+    import hashlib
+
     from synth.pool import read_pool, write_pool
     from trainers.data import held_out as is_held_out
 
-    full, train, test = work / "arith-all", work / "arith-train", work / "arith-test"
+    spec = ROOT / "specs" / "arithmetic.yaml"
+    key = hashlib.sha256(spec.read_bytes() + f"{n}:{seed}:{held_out}:{level}".encode()).hexdigest()[
+        :8
+    ]
+    full, train, test = (
+        work / f"arith-all-{key}",
+        work / f"arith-train-{key}",
+        work / f"arith-test-{key}",
+    )
     if not (train / "manifest.json").is_file():
         if not (full / "manifest.json").is_file():
             subprocess.run(
-                [sys.executable, "-m", "veriforge", "generate", str(ROOT / "specs" / "arithmetic.yaml"),
-                 "-n", str(n), "--difficulty", level, "--seed", str(seed), "-o", str(full),
-                 "--overwrite"],
-                check=True, stdout=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "veriforge",
+                    "generate",
+                    str(ROOT / "specs" / "arithmetic.yaml"),
+                    "-n",
+                    str(n),
+                    "--difficulty",
+                    level,
+                    "--seed",
+                    str(seed),
+                    "-o",
+                    str(full),
+                    "--overwrite",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
         problems = read_pool(full)
         seen: set[str] = set()
@@ -56,21 +81,36 @@ def arithmetic_pools(work: Path, n: int = 2000, seed: int = 0, held_out: float =
     return train, test
 
 
-def held_out_eval(model_dir: Path | str, pool: Path, k: int, *, max_new_tokens: int = 8,
-                  max_problems: int = 200, seed: int = 1234, temperature: float = 1.0) -> dict[str, Any]:
+def held_out_eval(
+    model_dir: Path | str,
+    pool: Path,
+    k: int,
+    *,
+    max_new_tokens: int = 8,
+    max_problems: int = 200,
+    seed: int = 1234,
+    temperature: float = 1.0,
+) -> dict[str, Any]:
     """pass@1..k and avg@k on the held-out pool (k samples per problem at `temperature`)."""
+    import torch
+
     from trainers.data import load_rows
     from trainers.evaluate import report, sample_and_grade
     from trainers.rollout import TransformersBackend
     from trainers.runtime import load_model, load_tokenizer, set_threads
-
-    import torch
 
     set_threads(1)
     tokenizer = load_tokenizer(str(model_dir))
     model = load_model(str(model_dir), torch.device("cpu"), torch.float32)
     rows = load_rows([str(pool)])[:max_problems]
     backend = TransformersBackend(model, tokenizer, batch_size=64)
-    records = sample_and_grade(backend, tokenizer, rows, k, max_new_tokens=max_new_tokens,
-                               temperature=temperature, seed=seed)
+    records = sample_and_grade(
+        backend,
+        tokenizer,
+        rows,
+        k,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
     return report(records, k)["overall"]

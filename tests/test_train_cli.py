@@ -55,9 +55,17 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     model = build_tiny_model(root / "model", hidden_size=32, num_layers=2, num_heads=2)
     problems = [
-        Problem(id=f"q{a}-{b}", source="add", category="sums", prompt=f"{a} + {b} = ?",
-                answer=str(a + b), answer_type="integer", meta={"solution": f"{a}+{b}={a + b} \\boxed{{{a + b}}}"} if a % 2 else {})
-        for a in range(1, 7) for b in range(1, 4)
+        Problem(
+            id=f"q{a}-{b}",
+            source="add",
+            category="sums",
+            prompt=f"{a} + {b} = ?",
+            answer=str(a + b),
+            answer_type="integer",
+            meta={"solution": f"{a}+{b}={a + b} \\boxed{{{a + b}}}"} if a % 2 else {},
+        )
+        for a in range(1, 7)
+        for b in range(1, 4)
     ]
     pool = write_pool(problems, root / "pool", {"source": "test"})
     return root, model, pool
@@ -70,23 +78,51 @@ def _yaml(path, data):
 
 def test_sft_then_train_then_eval(world):
     root, model, pool = world
-    sft_cfg = _yaml(root / "sft.yaml", {"model": str(model), "output_dir": str(root / "sft"),
-                                         "pools": [str(pool)], "max_steps": 3, "batch_size": 4})
+    sft_cfg = _yaml(
+        root / "sft.yaml",
+        {
+            "model": str(model),
+            "output_dir": str(root / "sft"),
+            "pools": [str(pool)],
+            "max_steps": 3,
+            "batch_size": 4,
+        },
+    )
     result = runner.invoke(app, ["sft", sft_cfg])
     assert result.exit_code == 0, result.output
     assert (root / "sft" / "final" / "model.safetensors").is_file()
     assert len((root / "sft" / "sft_metrics.jsonl").read_text().splitlines()) == 1
-    train_cfg = _yaml(root / "train.yaml", {
-        "model": str(root / "sft" / "final"), "output_dir": str(root / "run"), "max_steps": 2,
-        "eval_k": 2, "data": {"pools": [str(pool)], "eval_fraction": 0.3},
-        "rollout": {"samples_per_prompt": 2, "prompts_per_step": 2, "max_new_tokens": 4},
-    })
+    train_cfg = _yaml(
+        root / "train.yaml",
+        {
+            "model": str(root / "sft" / "final"),
+            "output_dir": str(root / "run"),
+            "max_steps": 2,
+            "eval_k": 2,
+            "data": {"pools": [str(pool)], "eval_fraction": 0.3},
+            "rollout": {"samples_per_prompt": 2, "prompts_per_step": 2, "max_new_tokens": 4},
+        },
+    )
     result = runner.invoke(app, ["train", train_cfg, "--quiet"])
     assert result.exit_code == 0, result.output
     assert "held-out pass@1" in result.output and (root / "run" / "final" / "config.json").is_file()
     out = root / "eval.json"
-    result = runner.invoke(app, ["eval", "--model", str(root / "run" / "final"), "--pool", str(pool),
-                                 "-k", "4", "--max-new-tokens", "4", "-o", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "--model",
+            str(root / "run" / "final"),
+            "--pool",
+            str(pool),
+            "-k",
+            "4",
+            "--max-new-tokens",
+            "4",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report_ = json.loads(out.read_text())
     assert report_["overall"]["n"] == 18 and set(report_["by_category"]) == {"sums"}
@@ -96,15 +132,31 @@ def test_sft_then_train_then_eval(world):
 def test_sft_targets_use_worked_solutions(world):
     from trainers.sft import target_text
 
-    assert target_text({"meta": {"solution": "1+2=3 \\boxed{3}"}, "answer": "3"}) == " 1+2=3 \\boxed{3}"
+    assert (
+        target_text({"meta": {"solution": "1+2=3 \\boxed{3}"}, "answer": "3"})
+        == " 1+2=3 \\boxed{3}"
+    )
     assert target_text({"meta": {}, "answer": "3"}) == " \\boxed{3}"
 
 
 def test_difficulty_writes_pass_rates_into_the_pool(world, tmp_path):
-    root, model, pool = world
+    _, model, pool = world
     copy = write_pool(read_pool(pool), tmp_path / "pool", read_manifest(pool))
-    result = runner.invoke(app, ["difficulty", str(copy), "--model", str(model), "-k", "3",
-                                 "--max-new-tokens", "3", "--chunk", "5"])
+    result = runner.invoke(
+        app,
+        [
+            "difficulty",
+            str(copy),
+            "--model",
+            str(model),
+            "-k",
+            "3",
+            "--max-new-tokens",
+            "3",
+            "--chunk",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = read_pool(copy)
     assert len(rows) == 18
@@ -117,13 +169,29 @@ def test_difficulty_writes_pass_rates_into_the_pool(world, tmp_path):
 
 def test_bad_config_exits_2_naming_the_field(world):
     root, model, pool = world
-    bad = _yaml(root / "bad.yaml", {"model": str(model), "output_dir": str(root / "x"),
-                                     "data": {"pools": [str(pool)]}, "loss": {"aggregation": "sum"}})
+    bad = _yaml(
+        root / "bad.yaml",
+        {
+            "model": str(model),
+            "output_dir": str(root / "x"),
+            "data": {"pools": [str(pool)]},
+            "loss": {"aggregation": "sum"},
+        },
+    )
     result = runner.invoke(app, ["train", bad])
     assert result.exit_code == 2
-    assert "loss.aggregation" in result.output and "'token-mean', 'sequence-mean' or 'constant'" in result.output
-    missing = _yaml(root / "missing.yaml", {"model": str(model), "output_dir": str(root / "y"),
-                                             "data": {"pools": [str(root / "nope")]}})
+    assert (
+        "loss.aggregation" in result.output
+        and "'token-mean', 'sequence-mean' or 'constant'" in result.output
+    )
+    missing = _yaml(
+        root / "missing.yaml",
+        {
+            "model": str(model),
+            "output_dir": str(root / "y"),
+            "data": {"pools": [str(root / "nope")]},
+        },
+    )
     result = runner.invoke(app, ["train", missing, "--quiet"])
     assert result.exit_code == 2 and "no such pool" in result.output
 

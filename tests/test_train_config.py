@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from trainers.config import ConfigError, SFTConfig, TrainConfig, config_reference, load_config, parse_config
+from trainers.config import (
+    ConfigError,
+    SFTConfig,
+    TrainConfig,
+    config_reference,
+    load_config,
+    parse_config,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"model": "m", "output_dir": "runs/x", "data": {"pools": ["p"]}}
@@ -71,7 +78,7 @@ def test_every_option_is_documented_with_its_default(cls):
     full = (ROOT / "docs" / "train.md").read_text()
     doc = full.split(f"<!-- {tag} -->")[1].split(f"<!-- /{tag} -->")[0]
     for name, default, _ in config_reference(cls):
-        row = re.search(rf"^\| `{re.escape(name)}` \| ([^|]*) \|", doc, re.M)
+        row = re.search(rf"^\| `{re.escape(name)}` \| ([^|]*) \|", doc, re.MULTILINE)
         assert row, f"docs/train.md does not document {cls.__name__} option {name}"
         assert default in row.group(1).replace("`", ""), f"{name}: default {default} not in docs"
 

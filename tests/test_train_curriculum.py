@@ -34,7 +34,15 @@ def test_difficulty_prefers_measured_pass_rate():
 
 
 def test_curriculum_windows():
-    assert [stage_of(p, 3) for p in (0.0, 0.33, 0.34, 0.66, 0.67, 0.99, 1.0)] == [0, 0, 1, 1, 2, 2, 2]
+    assert [stage_of(p, 3) for p in (0.0, 0.33, 0.34, 0.66, 0.67, 0.99, 1.0)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        2,
+        2,
+    ]
     everything = list(range(10))
     assert eligible(everything, DIFF, "easy_to_hard", 0, 2) == sorted([5, 1, 7, 3, 9])
     assert eligible(everything, DIFF, "easy_to_hard", 1, 2) == everything

@@ -47,7 +47,11 @@ def test_extra_samples_and_threshold():
         target_samples(1.5, 8, 32)
 
 
-@given(st.integers(2, 16), st.integers(0, 64), st.sampled_from(["equal_treatment", "hardness_weighted"]))
+@given(
+    st.integers(2, 16),
+    st.integers(0, 64),
+    st.sampled_from(["equal_treatment", "hardness_weighted"]),
+)
 def test_schedules_are_capped_and_never_below_n0_and_harder_gets_more(n0, extra_cap, schedule):
     cap = n0 + extra_cap
     totals = [n for _, n in schedule_table(n0, cap, schedule)]

@@ -23,10 +23,17 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("loop")
     model = build_tiny_model(root / "model", hidden_size=32, num_layers=2, num_heads=2)
     problems = [
-        Problem(id=f"p{a}-{b}", source="add", category="arithmetic" if a % 2 else "sums",
-                prompt=f"{a} + {b} = ?", answer=str(a + b), answer_type="integer",
-                difficulty=round((a + b) / 20, 3))
-        for a in range(1, 10) for b in range(1, 6)
+        Problem(
+            id=f"p{a}-{b}",
+            source="add",
+            category="arithmetic" if a % 2 else "sums",
+            prompt=f"{a} + {b} = ?",
+            answer=str(a + b),
+            answer_type="integer",
+            difficulty=round((a + b) / 20, 3),
+        )
+        for a in range(1, 10)
+        for b in range(1, 6)
     ]
     pool = write_pool(problems, root / "pool", {"source": "test"})
     return root, model, pool
@@ -34,8 +41,12 @@ def setup(tmp_path_factory):
 
 def _config(root, model, pool, name, **over) -> TrainConfig:
     data = {
-        "model": str(model), "output_dir": str(root / name), "max_steps": 4, "save_every": 2,
-        "eval_k": 2, "eval_max_problems": 6,
+        "model": str(model),
+        "output_dir": str(root / name),
+        "max_steps": 4,
+        "save_every": 2,
+        "eval_k": 2,
+        "eval_max_problems": 6,
         "data": {"pools": [str(pool)], "eval_fraction": 0.2},
         "rollout": {"samples_per_prompt": 4, "prompts_per_step": 3, "max_new_tokens": 4},
         "optim": {"lr": 1e-3},
@@ -61,19 +72,40 @@ class Crash(Exception):
 
 def test_run_directory_and_exact_resume(setup):
     root, model, pool = setup
-    over = {"loss": {"updates_per_batch": 2, "mini_batches": 2, "micro_batch_size": 5, "drop_equal_groups": False}}
+    over = {
+        "loss": {
+            "updates_per_batch": 2,
+            "mini_batches": 2,
+            "micro_batch_size": 5,
+            "drop_equal_groups": False,
+        }
+    }
     whole = train(_config(root, model, pool, "whole", **over), show_progress=False)
-    for name in ("config.yaml", "pools.json", "metrics.jsonl", "eval.json", "final/config.json",
-                 "final/model.safetensors", "checkpoint-4/optimizer.pt", "checkpoint-4/scheduler.pt",
-                 "checkpoint-4/rng.pt", "checkpoint-4/trainer_state.json",
-                 "plots/reward.png", "plots/entropy.png", "plots/response_length.png", "plots/pass_at_k.png"):
+    for name in (
+        "config.yaml",
+        "pools.json",
+        "metrics.jsonl",
+        "eval.json",
+        "final/config.json",
+        "final/model.safetensors",
+        "checkpoint-4/optimizer.pt",
+        "checkpoint-4/scheduler.pt",
+        "checkpoint-4/rng.pt",
+        "checkpoint-4/trainer_state.json",
+        "plots/reward.png",
+        "plots/entropy.png",
+        "plots/response_length.png",
+        "plots/pass_at_k.png",
+    ):
         assert (whole / name).is_file(), name
     state = json.loads((whole / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["step"] == 4 and set(state["sampler"]) == {"stage", "epoch", "position"}
     records = _metrics(whole / "metrics.jsonl")
     assert records[0]["step"] == 0 and "eval/pass@1" in records[0]
     assert [r["step"] for r in records] == [0, 1, 2, 3, 4]
-    assert {"reward", "entropy", "response_length", "loss", "grad_norm", "clip_high"} <= set(records[2])
+    assert {"reward", "entropy", "response_length", "loss", "grad_norm", "clip_high"} <= set(
+        records[2]
+    )
 
     def crash(step):
         if step == 3:
@@ -101,8 +133,15 @@ def test_a_run_directory_refuses_another_config(setup):
 
 def test_dars_adds_rollouts_to_hard_prompts(setup):
     root, model, pool = setup
-    cfg = _config(root, model, pool, "dars", max_steps=2, dars={"enabled": True, "max_samples": 10},
-                  data={"eval_fraction": 0.0})
+    cfg = _config(
+        root,
+        model,
+        pool,
+        "dars",
+        max_steps=2,
+        dars={"enabled": True, "max_samples": 10},
+        data={"eval_fraction": 0.0},
+    )
     run = train(cfg, show_progress=False)
     records = _metrics(run / "metrics.jsonl")
     # an untrained model gets nothing right: every prompt is hard and reaches the cap
@@ -112,10 +151,17 @@ def test_dars_adds_rollouts_to_hard_prompts(setup):
 
 def test_lora_with_kl_and_max_rollouts(setup):
     root, model, pool = setup
-    cfg = _config(root, model, pool, "lora", max_steps=10, max_rollouts=24,
-                  lora={"enabled": True, "r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]},
-                  loss={"kl_coef": 0.1, "drop_equal_groups": False, "aggregation": "constant"},
-                  reward={"format_weight": 0.5, "overlong_buffer": 2})
+    cfg = _config(
+        root,
+        model,
+        pool,
+        "lora",
+        max_steps=10,
+        max_rollouts=24,
+        lora={"enabled": True, "r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]},
+        loss={"kl_coef": 0.1, "drop_equal_groups": False, "aggregation": "constant"},
+        reward={"format_weight": 0.5, "overlong_buffer": 2},
+    )
     run = train(cfg, show_progress=False)
     records = _metrics(run / "metrics.jsonl")
     assert records[-1]["step"] == 2 and records[-1]["rollouts_total"] == 24

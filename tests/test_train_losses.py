@@ -89,7 +89,9 @@ def test_micro_batch_sums_equal_the_whole_batch(mode):
     mask[:, 0] = 1
     norm = Normaliser(int(mask.sum()), 6, 5)
     whole = aggregate(per_token, mask, mode, norm)
-    parts = aggregate(per_token[:2], mask[:2], mode, norm) + aggregate(per_token[2:], mask[2:], mode, norm)
+    parts = aggregate(per_token[:2], mask[:2], mode, norm) + aggregate(
+        per_token[2:], mask[2:], mode, norm
+    )
     assert float(parts) == pytest.approx(float(whole), abs=1e-6)
 
 

@@ -11,7 +11,11 @@ from trainers.prompting import format_prompt
 from trainers.rollout import VLLM_MISSING, RolloutError, TransformersBackend, VLLMBackend, _trim
 
 torch.set_num_threads(1)
-PROMPTS = ["Question: 1 + 2 = ?\nAnswer:", "Question: 17 - 3 = ?\nAnswer:", "Question: 5 + 5 = ?\nAnswer:"]
+PROMPTS = [
+    "Question: 1 + 2 = ?\nAnswer:",
+    "Question: 17 - 3 = ?\nAnswer:",
+    "Question: 5 + 5 = ?\nAnswer:",
+]
 
 
 @pytest.fixture(scope="module")
@@ -20,20 +24,28 @@ def tiny(tmp_path_factory):
 
     from trainers.tiny import build_tiny_model
 
-    path = build_tiny_model(tmp_path_factory.mktemp("tiny") / "m", hidden_size=32, num_layers=2, num_heads=2)
+    path = build_tiny_model(
+        tmp_path_factory.mktemp("tiny") / "m", hidden_size=32, num_layers=2, num_heads=2
+    )
     return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
 
 
 def test_prefix_sharing_samples_the_same_tokens_as_plain_generate(tiny):
     model, tok = tiny
     params = SamplingParams(max_new_tokens=10, temperature=1.0, n=3, seed=5)
-    shared = TransformersBackend(model, tok, prefix_sharing=True).generate(PROMPTS, params, counts=[2, 3, 1])
-    plain = TransformersBackend(model, tok, prefix_sharing=False).generate(PROMPTS, params, counts=[2, 3, 1])
+    shared = TransformersBackend(model, tok, prefix_sharing=True).generate(
+        PROMPTS, params, counts=[2, 3, 1]
+    )
+    plain = TransformersBackend(model, tok, prefix_sharing=False).generate(
+        PROMPTS, params, counts=[2, 3, 1]
+    )
     assert shared == plain
     assert [len(r.completions) for r in shared] == [2, 3, 1]
     again = TransformersBackend(model, tok).generate(PROMPTS, params, counts=[2, 3, 1])
     assert again == shared  # seeded
-    other = TransformersBackend(model, tok).generate(PROMPTS, SamplingParams(max_new_tokens=10, n=3, temperature=1.0, seed=6))
+    other = TransformersBackend(model, tok).generate(
+        PROMPTS, SamplingParams(max_new_tokens=10, n=3, temperature=1.0, seed=6)
+    )
     assert other != shared
 
 
@@ -42,7 +54,9 @@ def test_generation_does_not_touch_the_global_rng(tiny):
     torch.manual_seed(0)
     expected = torch.rand(1)
     torch.manual_seed(0)
-    TransformersBackend(model, tok).generate(PROMPTS[:1], SamplingParams(max_new_tokens=4, temperature=1.0, seed=1))
+    TransformersBackend(model, tok).generate(
+        PROMPTS[:1], SamplingParams(max_new_tokens=4, temperature=1.0, seed=1)
+    )
     assert torch.equal(torch.rand(1), expected)
 
 
@@ -105,7 +119,9 @@ def test_shared_prefix_logprobs_and_gradients_match_full_sequences(tiny):
 
 def test_logprobs_use_the_sampling_temperature(tiny):
     model, tok = tiny
-    batch = build_batch([tok("Question: 1\nAnswer:")["input_ids"]], [[5, 6, 7]], [0], tok.pad_token_id)
+    batch = build_batch(
+        [tok("Question: 1\nAnswer:")["input_ids"]], [[5, 6, 7]], [0], tok.pad_token_id
+    )
     with torch.no_grad():
         logits = model(input_ids=torch.cat([batch.prompt_ids, batch.completion_ids], 1)).logits
         width = batch.prompt_ids.shape[1]
@@ -128,14 +144,15 @@ def test_plain_and_chat_prompt_formats(tiny):
 
 
 def test_vllm_missing_gives_a_clear_message(tiny):
-    pytest.importorskip  # vLLM is not installable on this CPU machine
     try:
         import vllm  # noqa: F401
     except ImportError:
         with pytest.raises(RolloutError) as info:
             VLLMBackend("model", tiny[1])
         assert str(info.value) == VLLM_MISSING
-        assert "pip install 'veriforge[vllm]'" in VLLM_MISSING and "rollout.backend: transformers" in VLLM_MISSING
+        assert (
+            "pip install 'veriforge[vllm]'" in VLLM_MISSING
+            and "rollout.backend: transformers" in VLLM_MISSING
+        )
     else:  # pragma: no cover - GPU machines with vLLM
         pytest.skip("vLLM is installed")
-

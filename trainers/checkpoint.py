@@ -43,7 +43,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def trainable_state(model: Any) -> dict[str, torch.Tensor]:
-    return {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+    return {
+        n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad
+    }
 
 
 def save(
@@ -104,7 +106,9 @@ def load(path: Path, model: Any, optimizer: Any, scheduler: Any) -> dict[str, An
     params = dict(model.named_parameters())
     missing = [n for n, p in params.items() if p.requires_grad and n not in weights]
     if missing:
-        raise ValueError(f"{path}: checkpoint lacks {len(missing)} trainable tensors ({missing[0]}, ...)")
+        raise ValueError(
+            f"{path}: checkpoint lacks {len(missing)} trainable tensors ({missing[0]}, ...)"
+        )
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(value.to(params[name].device, params[name].dtype))

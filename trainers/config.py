@@ -9,7 +9,7 @@ the file, the dotted field and what was expected (pydantic lists the allowed val
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -33,7 +33,7 @@ class DataConfig(_Section):
     budget: float = Field(1.0, gt=0.0, le=1.0, description="fraction kept by `selection`")
     curriculum: Literal["none", "easy_to_hard", "hard_to_easy"] = "none"
     curriculum_stages: int = Field(3, ge=1)
-    system_prompt: Optional[str] = None
+    system_prompt: str | None = None
 
 
 class RolloutConfig(_Section):
@@ -110,7 +110,7 @@ class TrainConfig(_Section):
     )
     threads: int = Field(1, ge=1, description="torch intra-op threads on CPU")
     max_steps: int = Field(100, ge=1)
-    max_rollouts: Optional[int] = Field(None, ge=1, description="stop after this many rollouts")
+    max_rollouts: int | None = Field(None, ge=1, description="stop after this many rollouts")
     save_every: int = Field(50, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
     log_every: int = Field(1, ge=1)
@@ -127,7 +127,7 @@ class TrainConfig(_Section):
     dars: DarsConfig = Field(default_factory=DarsConfig)
 
     @model_validator(mode="after")
-    def _check(self) -> "TrainConfig":
+    def _check(self) -> TrainConfig:
         if self.dars.enabled and self.dars.max_samples < self.rollout.samples_per_prompt:
             raise ValueError(
                 f"dars.max_samples ({self.dars.max_samples}) must be >= "
@@ -147,7 +147,7 @@ class SFTConfig(_Section):
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     threads: int = Field(1, ge=1)
     epochs: float = Field(1.0, gt=0.0)
-    max_steps: Optional[int] = Field(None, ge=1, description="overrides epochs when set")
+    max_steps: int | None = Field(None, ge=1, description="overrides epochs when set")
     batch_size: int = Field(16, ge=1)
     lr: float = Field(1e-4, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
@@ -155,8 +155,8 @@ class SFTConfig(_Section):
     schedule: Literal["constant", "linear", "cosine"] = "cosine"
     max_grad_norm: float = Field(1.0, gt=0.0)
     max_length: int = Field(512, ge=8)
-    max_problems: Optional[int] = Field(None, ge=1)
-    system_prompt: Optional[str] = None
+    max_problems: int | None = Field(None, ge=1)
+    system_prompt: str | None = None
     log_every: int = Field(10, ge=1)
     lora: LoraConfig = Field(default_factory=LoraConfig)
 
@@ -176,7 +176,9 @@ def _describe(error: dict[str, Any]) -> str:
 
 def parse_config(data: Any, cls: type[C], source: str = "config") -> C:
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
     try:
         return cls.model_validate(data)
     except ValidationError as error:
@@ -195,7 +197,9 @@ def load_config(path: str | Path, cls: type[C]) -> C:
     return parse_config(data, cls, str(path))
 
 
-def config_reference(cls: type[BaseModel] = TrainConfig, prefix: str = "") -> list[tuple[str, str, str]]:
+def config_reference(
+    cls: type[BaseModel] = TrainConfig, prefix: str = ""
+) -> list[tuple[str, str, str]]:
     """(dotted field, default, description) for every option: what docs/train.md lists."""
     rows: list[tuple[str, str, str]] = []
     for name, field in cls.model_fields.items():

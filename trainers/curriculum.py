@@ -45,7 +45,7 @@ def select(
     n = len(difficulties)
     if strategy == "all" or n == 0:
         return list(range(n))
-    keep = max(1, int(round(fraction * n)))
+    keep = max(1, round(fraction * n))
     order = _order(difficulties)
     if strategy == "easiest":
         chosen = order[:keep]

@@ -57,7 +57,7 @@ def target_samples(
     total = n0 * cumulative_advantage_unit(0.5, scale_std) / unit
     if schedule == "hardness_weighted":
         total *= 2.0 * (1.0 - accuracy)
-    return max(n0, min(max_samples, int(math.floor(total + 0.5))))
+    return max(n0, min(max_samples, math.floor(total + 0.5)))
 
 
 def extra_samples(
@@ -70,8 +70,7 @@ def extra_samples(
 ) -> list[int]:
     """Stage-2 rollouts per prompt: target_samples(...) - n0."""
     return [
-        target_samples(a, n0, max_samples, schedule, hard_below, scale_std) - n0
-        for a in accuracies
+        target_samples(a, n0, max_samples, schedule, hard_below, scale_std) - n0 for a in accuracies
     ]
 
 

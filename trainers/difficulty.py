@@ -41,9 +41,18 @@ def estimate(
     pool = Path(pool)
     problems = read_pool(pool)
     manifest = read_manifest(pool)
-    rows = [{**p.to_row(), "grader": p.grader, "features": p.features, "meta": p.meta} for p in problems]
+    rows = [
+        {**p.to_row(), "grader": p.grader, "features": p.features, "meta": p.meta} for p in problems
+    ]
     partial = partial_path(pool)
-    settings = {"model": model_name, "k": k, "max_new_tokens": max_new_tokens, "temperature": temperature, "seed": seed, "chunk": chunk}
+    settings = {
+        "model": model_name,
+        "k": k,
+        "max_new_tokens": max_new_tokens,
+        "temperature": temperature,
+        "seed": seed,
+        "chunk": chunk,
+    }
     done: dict[int, dict[str, int]] = {}
     if partial.is_file():
         lines = partial.read_text().splitlines()
@@ -60,8 +69,13 @@ def estimate(
     for number, start in enumerate(chunks):
         if number not in done:
             records = sample_and_grade(
-                backend, tokenizer, rows[start : start + chunk], k,
-                max_new_tokens=max_new_tokens, temperature=temperature, seed=seed * 100_003 + number,
+                backend,
+                tokenizer,
+                rows[start : start + chunk],
+                k,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                seed=seed * 100_003 + number,
             )
             done[number] = {r["id"]: r["correct"] for r in records}
             with open(partial, "a", encoding="utf-8") as handle:
@@ -72,8 +86,15 @@ def estimate(
     updated = []
     for problem in problems:
         rate = correct[problem.id] / k
-        features = {**problem.features, "pass_rate": rate, "pass_rate_k": k, "pass_rate_model": model_name}
-        updated.append(dataclasses.replace(problem, features=features, difficulty=round(1.0 - rate, 6)))
+        features = {
+            **problem.features,
+            "pass_rate": rate,
+            "pass_rate_k": k,
+            "pass_rate_model": model_name,
+        }
+        updated.append(
+            dataclasses.replace(problem, features=features, difficulty=round(1.0 - rate, 6))
+        )
     manifest = {**manifest, "difficulty_estimate": settings}
     manifest.pop("counts", None)
     manifest.pop("shards", None)

@@ -17,7 +17,12 @@ from synth.grading import grade
 from trainers.prompting import format_prompt
 from trainers.rollout import RolloutBackend
 
-BANDS = ((0.0, 0.25, "[0,0.25)"), (0.25, 0.5, "[0.25,0.5)"), (0.5, 0.75, "[0.5,0.75)"), (0.75, 1.01, "[0.75,1]"))
+BANDS = (
+    (0.0, 0.25, "[0,0.25)"),
+    (0.25, 0.5, "[0.25,0.5)"),
+    (0.5, 0.75, "[0.5,0.75)"),
+    (0.75, 1.01, "[0.75,1]"),
+)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -53,7 +58,9 @@ def summarise(per_problem: Sequence[dict[str, Any]], k: int) -> dict[str, float]
     if not per_problem:
         return out
     for j in ks_for(k):
-        out[f"pass@{j}"] = sum(pass_at_k(p["samples"], p["correct"], j) for p in per_problem) / len(per_problem)
+        out[f"pass@{j}"] = sum(pass_at_k(p["samples"], p["correct"], j) for p in per_problem) / len(
+            per_problem
+        )
     out[f"avg@{k}"] = sum(p["score"] for p in per_problem) / len(per_problem)
     return out
 
@@ -74,7 +81,12 @@ def sample_and_grade(
     """k samples per problem, graded: one record per problem (samples, correct, mean score)."""
     prompts = [format_prompt(tokenizer, r["prompt"], system_prompt) for r in rows]
     params = SamplingParams(
-        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, n=k, seed=seed, stop=tuple(stop)
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        n=k,
+        seed=seed,
+        stop=tuple(stop),
     )
     results = backend.generate(prompts, params)
     records = []
@@ -109,7 +121,11 @@ def report(records: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
         "by_category": {name: summarise(v, k) for name, v in sorted(by_category.items())},
         "by_difficulty": {name: summarise(v, k) for name, v in sorted(by_band.items())},
         "results": [
-            {"dataset": pool, "category": cat, **summarise([r for r in v if r["category"] == cat], k)}
+            {
+                "dataset": pool,
+                "category": cat,
+                **summarise([r for r in v if r["category"] == cat], k),
+            }
             for pool, v in sorted(by_pool.items())
             for cat in sorted({r["category"] for r in v})
         ],

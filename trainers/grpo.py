@@ -167,7 +167,8 @@ def update(
     advantages = group_advantages(rollouts.rewards, rollouts.batch.group, loss_cfg.scale_rewards)
     rows = kept_rows(rollouts, loss_cfg.drop_equal_groups)
     stats: dict[str, float] = {
-        "groups_dropped": 1.0 - len(torch.unique(rollouts.batch.group[rows])) / max(len(rollouts.rows), 1),
+        "groups_dropped": 1.0
+        - len(torch.unique(rollouts.batch.group[rows])) / max(len(rollouts.rows), 1),
     }
     if len(rows) == 0:
         return stats
@@ -180,17 +181,28 @@ def update(
             for part in torch.split(rows, micro):
                 sub = rollouts.batch.select(part).to(device)
                 if needs_old:
-                    lp, _ = completion_logprobs(model, sub, temperature=temperature, prefix_sharing=share)
+                    lp, _ = completion_logprobs(
+                        model, sub, temperature=temperature, prefix_sharing=share
+                    )
                     for i, r in enumerate(part.tolist()):
                         old[r] = lp[i]
                 if loss_cfg.kl_coef:
                     context = model.disable_adapter() if reference is None else nullcontext()
                     scorer = model if reference is None else reference
                     with context:
-                        lp, _ = completion_logprobs(scorer, sub, temperature=temperature, prefix_sharing=share)
+                        lp, _ = completion_logprobs(
+                            scorer, sub, temperature=temperature, prefix_sharing=share
+                        )
                     for i, r in enumerate(part.tolist()):
                         ref[r] = lp[i]
-    totals = {"loss": 0.0, "clip_low": 0.0, "clip_high": 0.0, "kl": 0.0, "grad_norm": 0.0, "entropy": 0.0}
+    totals = {
+        "loss": 0.0,
+        "clip_low": 0.0,
+        "clip_high": 0.0,
+        "kl": 0.0,
+        "grad_norm": 0.0,
+        "entropy": 0.0,
+    }
     tokens_seen = 0.0
     optimizer_steps = 0
     max_tokens = cfg.rollout.max_new_tokens

@@ -26,7 +26,7 @@ class TokenBatch:
     completion_ids: torch.Tensor
     completion_mask: torch.Tensor
 
-    def select(self, rows: torch.Tensor) -> "TokenBatch":
+    def select(self, rows: torch.Tensor) -> TokenBatch:
         """A sub-batch of completions (their prompts re-indexed, unused prompts dropped)."""
         groups, inverse = torch.unique(self.group[rows], return_inverse=True)
         prompt_mask = self.prompt_mask[groups]
@@ -40,10 +40,19 @@ class TokenBatch:
             self.completion_mask[rows],
         )
 
-    def to(self, device: Any) -> "TokenBatch":
-        return TokenBatch(*(t.to(device) for t in (
-            self.prompt_ids, self.prompt_mask, self.group, self.completion_ids, self.completion_mask
-        )))
+    def to(self, device: Any) -> TokenBatch:
+        return TokenBatch(
+            *(
+                t.to(device)
+                for t in (
+                    self.prompt_ids,
+                    self.prompt_mask,
+                    self.group,
+                    self.completion_ids,
+                    self.completion_mask,
+                )
+            )
+        )
 
 
 def build_batch(
@@ -62,7 +71,13 @@ def build_batch(
         if tokens:
             completion_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
             completion_mask[row, : len(tokens)] = 1
-    return TokenBatch(prompt_ids, prompt_mask, torch.tensor(group, dtype=torch.long), completion_ids, completion_mask)
+    return TokenBatch(
+        prompt_ids,
+        prompt_mask,
+        torch.tensor(group, dtype=torch.long),
+        completion_ids,
+        completion_mask,
+    )
 
 
 def _token_logprobs(logits: torch.Tensor, targets: torch.Tensor, temperature: float, entropy: bool):

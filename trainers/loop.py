@@ -60,7 +60,8 @@ def _check_run_dir(run_dir: Path, cfg: TrainConfig) -> None:
         previous = yaml.safe_load(saved.read_text())
         if previous != _config_dict(cfg):
             changed = sorted(
-                k for k in set(previous) | set(_config_dict(cfg))
+                k
+                for k in set(previous) | set(_config_dict(cfg))
                 if previous.get(k) != _config_dict(cfg).get(k)
             )
             raise ConfigError(
@@ -73,13 +74,16 @@ def _truncate_metrics(path: Path, step: int) -> None:
     if not path.is_file():
         return
     kept = [
-        line for line in path.read_text().splitlines()
+        line
+        for line in path.read_text().splitlines()
         if line.strip() and json.loads(line).get("step", 0) <= step
     ]
     path.write_text("".join(line + "\n" for line in kept))
 
 
-def evaluate_rows(cfg: TrainConfig, backend: Any, tokenizer: Any, rows: list[dict]) -> dict[str, Any]:
+def evaluate_rows(
+    cfg: TrainConfig, backend: Any, tokenizer: Any, rows: list[dict]
+) -> dict[str, Any]:
     records = sample_and_grade(
         backend,
         tokenizer,
@@ -135,7 +139,9 @@ def train(
         curriculum_kind=cfg.data.curriculum,
         stages=cfg.data.curriculum_stages,
     )
-    optimizer = make_optimizer(model, cfg.optim.lr, cfg.optim.weight_decay, cfg.optim.betas, cfg.optim.eps)
+    optimizer = make_optimizer(
+        model, cfg.optim.lr, cfg.optim.weight_decay, cfg.optim.betas, cfg.optim.eps
+    )
     total_updates = cfg.max_steps * cfg.loss.updates_per_batch * cfg.loss.mini_batches
     scheduler = make_scheduler(optimizer, cfg.optim.schedule, cfg.optim.warmup_steps, total_updates)
     backend = make_backend(
@@ -162,7 +168,9 @@ def train(
     else:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(_config_dict(cfg), sort_keys=True))
-        (run_dir / "pools.json").write_text(json.dumps(cfg.data.pools + cfg.data.eval_pools, indent=2))
+        (run_dir / "pools.json").write_text(
+            json.dumps(cfg.data.pools + cfg.data.eval_pools, indent=2)
+        )
         metrics_path.unlink(missing_ok=True)
 
     def done() -> bool:
@@ -189,15 +197,21 @@ def train(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
-        TextColumn("train"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-        TextColumn("{task.fields[info]}"), TimeRemainingColumn(), disable=not show_progress,
+        TextColumn("train"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+        disable=not show_progress,
     ) as bar:
         task = bar.add_task("train", total=cfg.max_steps, completed=step, info="")
         while not done():
             indices = sampler.next(batch_size, step / cfg.max_steps)
             batch_rows = [train_rows[i] for i in indices]
             rollouts, t_rollout = timed(collect, cfg, backend, tokenizer, batch_rows, step, pad_id)
-            stats, t_update = timed(update, cfg, model, optimizer, scheduler, rollouts, device, reference)
+            stats, t_update = timed(
+                update, cfg, model, optimizer, scheduler, rollouts, device, reference
+            )
             backend.sync_weights(model)
             step += 1
             rollouts_total += len(rollouts.rewards)
@@ -216,7 +230,12 @@ def train(
                 log(record)
             if step % cfg.save_every == 0 or done():
                 checkpoint.save(
-                    run_dir, step, model, tokenizer, optimizer, scheduler,
+                    run_dir,
+                    step,
+                    model,
+                    tokenizer,
+                    optimizer,
+                    scheduler,
                     {"rollouts": rollouts_total, "sampler": sampler.state_dict()},
                     keep=cfg.keep_checkpoints,
                 )

@@ -6,7 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-PANELS = (("reward", "reward"), ("entropy", "entropy"), ("response_length", "response length (tokens)"))
+PANELS = (
+    ("reward", "reward"),
+    ("entropy", "entropy"),
+    ("response_length", "response length (tokens)"),
+)
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -41,7 +45,10 @@ def plot_run(run_dir: Path) -> list[Path]:
         written.append(path)
     evals = [r for r in records if any(k.startswith("eval/pass@") for k in r)]
     fig, ax = plt.subplots(figsize=(5, 3.2))
-    keys = sorted({k for r in evals for k in r if k.startswith("eval/pass@")}, key=lambda k: int(k.split("@")[1]))
+    keys = sorted(
+        {k for r in evals for k in r if k.startswith("eval/pass@")},
+        key=lambda k: int(k.split("@")[1]),
+    )
     for key in keys:
         points = [(r["step"], r[key]) for r in evals if key in r]
         ax.plot(*zip(*points), marker="o", lw=1.2, label=key.removeprefix("eval/"))

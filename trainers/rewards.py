@@ -25,7 +25,9 @@ class Reward:
     score: float
 
 
-def overlong_penalty(length: int, finished: bool, max_tokens: int, buffer: int, weight: float) -> float:
+def overlong_penalty(
+    length: int, finished: bool, max_tokens: int, buffer: int, weight: float
+) -> float:
     if buffer <= 0:
         return 0.0
     if not finished or length >= max_tokens:

@@ -124,7 +124,11 @@ class TransformersBackend:
         if tokenizer.eos_token_id is not None:
             eos = [*eos, tokenizer.eos_token_id]
         self.eos_ids = {int(e) for e in eos}
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids or {0})
+        self.pad_id = (
+            tokenizer.pad_token_id
+            if tokenizer.pad_token_id is not None
+            else min(self.eos_ids or {0})
+        )
 
     def sync_weights(self, model: Any) -> None:
         self.model = model
@@ -158,13 +162,15 @@ class TransformersBackend:
             ids[row, width - len(tokens) :] = torch.tensor(tokens)
             mask[row, width - len(tokens) :] = 1
         ids, mask = ids.to(device), mask.to(device)
-        index = torch.repeat_interleave(torch.arange(len(encoded), device=device), torch.tensor(counts, device=device))
-        kwargs: dict[str, Any] = dict(
-            max_new_tokens=params.max_new_tokens,
-            do_sample=not params.greedy,
-            pad_token_id=self.pad_id,
-            eos_token_id=sorted(self.eos_ids) or None,
+        index = torch.repeat_interleave(
+            torch.arange(len(encoded), device=device), torch.tensor(counts, device=device)
         )
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": not params.greedy,
+            "pad_token_id": self.pad_id,
+            "eos_token_id": sorted(self.eos_ids) or None,
+        }
         if not params.greedy:
             kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
         if params.stop:
@@ -188,9 +194,7 @@ class TransformersBackend:
                     )
                     cache.batch_select_indices(index)
                     kwargs["cache"] = cache
-                output = model.generate(
-                    input_ids=ids[index], attention_mask=mask[index], **kwargs
-                )
+                output = model.generate(input_ids=ids[index], attention_mask=mask[index], **kwargs)
         finally:
             model.train(was_training)
         generated = output[:, width:].tolist()

@@ -95,7 +95,9 @@ def lr_lambda(schedule: str, warmup: int, total: int):
     return factor
 
 
-def make_optimizer(model: Any, lr: float, weight_decay: float, betas=(0.9, 0.999), eps: float = 1e-8):
+def make_optimizer(
+    model: Any, lr: float, weight_decay: float, betas=(0.9, 0.999), eps: float = 1e-8
+):
     import torch
 
     params = [p for p in model.parameters() if p.requires_grad]

@@ -21,8 +21,14 @@ from trainers.data import load_rows
 from trainers.prompting import format_prompt
 from trainers.rollout import encode_prompts
 from trainers.runtime import (
-    apply_lora, load_model, load_tokenizer, make_optimizer, make_scheduler,
-    resolve_device, resolve_dtype, set_threads,
+    apply_lora,
+    load_model,
+    load_tokenizer,
+    make_optimizer,
+    make_scheduler,
+    resolve_device,
+    resolve_dtype,
+    set_threads,
 )
 
 
@@ -33,13 +39,17 @@ def target_text(row: dict[str, Any]) -> str:
     return f" \\boxed{{{row['answer']}}}"
 
 
-def build_examples(rows: list[dict], tokenizer: Any, system: str | None, max_length: int) -> list[tuple[list[int], int]]:
+def build_examples(
+    rows: list[dict], tokenizer: Any, system: str | None, max_length: int
+) -> list[tuple[list[int], int]]:
     """(token ids, number of prompt tokens) per row, cut to max_length."""
     prompts = [format_prompt(tokenizer, r["prompt"], system) for r in rows]
     encoded = encode_prompts(tokenizer, prompts)
     examples = []
     for ids, row in zip(encoded, rows):
-        target = tokenizer(target_text(row), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        target = tokenizer(target_text(row), add_special_tokens=False)["input_ids"] + [
+            tokenizer.eos_token_id
+        ]
         examples.append(((ids + target)[:max_length], len(ids)))
     return examples
 
@@ -68,7 +78,7 @@ def sft(cfg: SFTConfig, *, on_step: Callable[[int, int, float], None] | None = N
     order: list[int] = []
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = open(out / "sft_metrics.jsonl", "w", encoding="utf-8")
+    metrics = open(out / "sft_metrics.jsonl", "w", encoding="utf-8")  # noqa: SIM115 - closed below
     pad = tokenizer.pad_token_id
     for step in range(1, total + 1):
         if len(order) < cfg.batch_size:
@@ -85,14 +95,23 @@ def sft(cfg: SFTConfig, *, on_step: Callable[[int, int, float], None] | None = N
             ids[row, : len(tokens)] = torch.tensor(tokens)
             mask[row, : len(tokens)] = 1
             labels[row, prompt_len : len(tokens)] = torch.tensor(tokens[prompt_len:])
-        loss = model(input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device)).loss
+        loss = model(
+            input_ids=ids.to(device), attention_mask=mask.to(device), labels=labels.to(device)
+        ).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm)
+        torch.nn.utils.clip_grad_norm_(
+            [p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm
+        )
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         if step % cfg.log_every == 0 or step == total:
-            metrics.write(json.dumps({"step": step, "loss": float(loss.detach()), "lr": scheduler.get_last_lr()[0]}) + "\n")
+            metrics.write(
+                json.dumps(
+                    {"step": step, "loss": float(loss.detach()), "lr": scheduler.get_last_lr()[0]}
+                )
+                + "\n"
+            )
             metrics.flush()
         if on_step:
             on_step(step, total, float(loss.detach()))

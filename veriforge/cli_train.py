@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -58,7 +58,9 @@ def train(
     result = run_dir / "eval.json"
     if result.is_file():
         overall = json.loads(result.read_text())["overall"]
-        console.print("held-out " + ", ".join(f"{k} {v:.3f}" for k, v in overall.items() if k != "n"))
+        console.print(
+            "held-out " + ", ".join(f"{k} {v:.3f}" for k, v in overall.items() if k != "n")
+        )
     console.print(f"run written to {run_dir}")
 
 
@@ -72,8 +74,14 @@ def sft(
     from trainers.sft import sft as run
 
     _model_dir(cfg.model)
-    with Progress(TextColumn("sft"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                  TimeRemainingColumn(), console=err) as bar:
+    with Progress(
+        TextColumn("sft"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
         task = bar.add_task("sft", total=None, info="")
 
         def on_step(step: int, total: int, loss: float) -> None:
@@ -94,7 +102,9 @@ def _table(title: str, groups: dict[str, dict[str, float]]) -> Table:
     for key in keys:
         table.add_column(key, justify="right")
     for name, values in groups.items():
-        table.add_row(name, str(int(values.get("n", 0))), *(f"{values.get(k, 0.0):.3f}" for k in keys))
+        table.add_row(
+            name, str(int(values.get("n", 0))), *(f"{values.get(k, 0.0):.3f}" for k in keys)
+        )
     return table
 
 
@@ -106,11 +116,11 @@ def eval_command(
     max_new_tokens: Annotated[int, typer.Option(help="completion budget")] = 256,
     temperature: Annotated[float, typer.Option(help="sampling temperature (> 0)")] = 1.0,
     top_p: Annotated[float, typer.Option(help="nucleus sampling")] = 1.0,
-    max_problems: Annotated[Optional[int], typer.Option(help="evaluate the first N problems")] = None,
+    max_problems: Annotated[int | None, typer.Option(help="evaluate the first N problems")] = None,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
     batch_size: Annotated[int, typer.Option(help="prompts per generate call")] = 16,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
-    out: Annotated[Optional[Path], typer.Option("-o", help="write the report as JSON")] = None,
+    out: Annotated[Path | None, typer.Option("-o", help="write the report as JSON")] = None,
 ) -> None:
     """Unbiased pass@k and avg@k by category and difficulty band."""
     if k < 1:
@@ -124,7 +134,13 @@ def eval_command(
     from trainers.data import load_rows
     from trainers.evaluate import report, sample_and_grade
     from trainers.rollout import TransformersBackend
-    from trainers.runtime import load_model, load_tokenizer, resolve_device, resolve_dtype, set_threads
+    from trainers.runtime import (
+        load_model,
+        load_tokenizer,
+        resolve_device,
+        resolve_dtype,
+        set_threads,
+    )
 
     try:
         rows = load_rows([str(p) for p in pool])
@@ -134,14 +150,26 @@ def eval_command(
     set_threads(1)
     dev = resolve_device(device)
     tokenizer = load_tokenizer(model)
-    backend = TransformersBackend(load_model(model, dev, resolve_dtype("auto", dev)), tokenizer, batch_size=batch_size)
+    backend = TransformersBackend(
+        load_model(model, dev, resolve_dtype("auto", dev)), tokenizer, batch_size=batch_size
+    )
     records = []
-    with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
+    with Progress(
+        TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err
+    ) as bar:
         task = bar.add_task("eval", total=len(rows))
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            records += sample_and_grade(backend, tokenizer, chunk, k, max_new_tokens=max_new_tokens,
-                                        temperature=temperature, top_p=top_p, seed=seed + start)
+            records += sample_and_grade(
+                backend,
+                tokenizer,
+                chunk,
+                k,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                seed=seed + start,
+            )
             bar.advance(task, len(chunk))
     result = report(records, k)
     console.print(_table("overall", {"all": result["overall"]}))
@@ -162,7 +190,9 @@ def difficulty(
     max_new_tokens: Annotated[int, typer.Option(help="completion budget")] = 256,
     temperature: Annotated[float, typer.Option(help="sampling temperature (> 0)")] = 1.0,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
-    chunk: Annotated[int, typer.Option(help="problems per generate call (and per resume unit)")] = 32,
+    chunk: Annotated[
+        int, typer.Option(help="problems per generate call (and per resume unit)")
+    ] = 32,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
 ) -> None:
     """Measure each problem's pass rate with a model; write features.pass_rate and difficulty."""
@@ -173,7 +203,13 @@ def difficulty(
     _model_dir(model)
     from synth.pool import PoolError, read_manifest
     from trainers.difficulty import estimate
-    from trainers.runtime import load_model, load_tokenizer, resolve_device, resolve_dtype, set_threads
+    from trainers.runtime import (
+        load_model,
+        load_tokenizer,
+        resolve_device,
+        resolve_dtype,
+        set_threads,
+    )
 
     try:
         read_manifest(pool)
@@ -183,12 +219,25 @@ def difficulty(
     dev = resolve_device(device)
     tokenizer = load_tokenizer(model)
     net = load_model(model, dev, resolve_dtype("auto", dev))
-    with Progress(TextColumn("difficulty"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
+    with Progress(
+        TextColumn("difficulty"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
         task = bar.add_task("chunks", total=None)
         try:
             summary = estimate(
-                pool, net, tokenizer, model_name=model, k=k, max_new_tokens=max_new_tokens,
-                temperature=temperature, seed=seed, chunk=chunk,
+                pool,
+                net,
+                tokenizer,
+                model_name=model,
+                k=k,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                seed=seed,
+                chunk=chunk,
                 on_chunk=lambda done, total: bar.update(task, completed=done, total=total),
             )
         except PoolError as error:
