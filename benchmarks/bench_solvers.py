@@ -178,6 +178,36 @@ def memory(backend: str, instances: int, reset: bool) -> dict:
     }
 
 
+def pysmt_env_growth(instances: int) -> list[dict]:
+    """Formulas interned in pysmt's global environment over a run of dinner_friends on
+    pysmt-cvc5, with and without the runner's periodic reset: what the reset bounds."""
+    from pysmt.shortcuts import get_env
+
+    from synth.backends import reset_all
+    from synth.engine import runner
+
+    text = (ROOT / "specs" / "dinner_friends.yaml").read_text()
+    runner._worker_init({"f": ("f.yaml", text, "pysmt-cvc5", None)})
+    every, out = runner.RESET_EVERY, []
+    for reset in (False, True):
+        runner.RESET_EVERY = every if reset else 10**12
+        runner._WORKER_DONE[0] = 0
+        reset_all()
+        peak = 0
+        for i in range(instances):
+            runner._worker_run(("f", "easy", 0, i))
+            peak = max(peak, len(get_env().formula_manager.formulae))
+        final = len(get_env().formula_manager.formulae)
+        print(
+            f"pysmt global environment, {instances} dinner_friends instances, reset "
+            f"{'every ' + str(every) if reset else 'never'}: {final} formulas at the end, "
+            f"peak {peak}"
+        )
+        out.append({"reset": reset, "instances": instances, "final": final, "peak": peak})
+    runner.RESET_EVERY = every
+    return out
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--memory-child":
         memory_child(sys.argv[2], int(sys.argv[3]), bool(int(sys.argv[4])), int(sys.argv[5]))
@@ -204,6 +234,7 @@ def main() -> None:
             ("z3", True, max(1000, instances // 5)),
         ):
             result["memory"].append(memory(backend, n, reset))
+        result["pysmt_env"] = pysmt_env_growth(200 if args.quick else 1000)
     out = ROOT / "benchmarks" / "results" / "bench_solvers.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
