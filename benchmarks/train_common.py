@@ -32,8 +32,7 @@ def arithmetic_pools(
     held-out pools whose prompts never overlap."""
     import hashlib
 
-    from synth.pool import read_pool, write_pool
-    from trainers.data import held_out as is_held_out
+    from trainers.data import split_pool
 
     spec = ROOT / "specs" / "arithmetic.yaml"
     key = hashlib.sha256(spec.read_bytes() + f"{n}:{seed}:{held_out}:{level}".encode()).hexdigest()[
@@ -66,18 +65,7 @@ def arithmetic_pools(
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        problems = read_pool(full)
-        seen: set[str] = set()
-        train_rows, test_rows = [], []
-        for p in problems:
-            if is_held_out(p.prompt, held_out, seed):
-                if p.prompt not in seen:  # one row per distinct held-out prompt
-                    seen.add(p.prompt)
-                    test_rows.append(p)
-            else:
-                train_rows.append(p)
-        write_pool(train_rows, train, {"source": "bench"}, overwrite=True)
-        write_pool(test_rows, test, {"source": "bench"}, overwrite=True)
+        split_pool(full, train, test, held_out, seed)
     return train, test
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from synth.pool import PoolError, read_pool
+from synth.pool import PoolError, read_pool, write_pool
 from trainers import curriculum
 
 
@@ -116,3 +116,25 @@ class PromptSampler:
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.state = SamplerState(**state)
+
+
+def split_pool(
+    source: Path, train_dir: Path, test_dir: Path, fraction: float, seed: int = 0
+) -> tuple[int, int]:
+    """Write train / held-out pools from `source` whose prompts never overlap.
+
+    The held-out side keeps one row per distinct prompt, so pass@k is not weighted by how
+    often the generator happened to repeat a problem. Returns the two row counts.
+    """
+    seen: set[str] = set()
+    train_rows, test_rows = [], []
+    for problem in read_pool(source):
+        if not held_out(problem.prompt, fraction, seed):
+            train_rows.append(problem)
+        elif problem.prompt not in seen:
+            seen.add(problem.prompt)
+            test_rows.append(problem)
+    meta = {"source": str(source), "split": {"held_out": fraction, "seed": seed}}
+    write_pool(train_rows, train_dir, meta, overwrite=True)
+    write_pool(test_rows, test_dir, meta, overwrite=True)
+    return len(train_rows), len(test_rows)

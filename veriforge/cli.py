@@ -618,36 +618,6 @@ def schema(
         sys.stdout.write(text + "\n")
 
 
-@app.command()
-def demo(
-    out: Annotated[Path, typer.Option("-o", help="where to write the demo pool")] = Path(
-        "out/demo-pool"
-    ),
-    n: Annotated[int, typer.Option("-n", help="problems per spec")] = 24,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 2,
-) -> None:
-    """Generate a pool from every bundled spec, verify it and print a summary."""
-    specs = bundled_specs()
-    if not specs:
-        _fail("no bundled specs found in specs/")
-    console.print(
-        f"[bold]veriforge demo[/]: {len(specs)} bundled specs, {n} problems each -> {out}"
-    )
-    generate(
-        specs,
-        n=n,
-        out=out,
-        seed=0,
-        workers=workers,
-        difficulty=None,
-        resume=False,
-        overwrite=True,
-        rows_per_shard=50_000,
-    )
-    verify(out, workers=workers)
-    show(out, n=1, source=None, certificate=False)
-
-
 REPO_HELP = "Hub repo id, OWNER/NAME"
 
 
@@ -863,7 +833,7 @@ def publish_model_command(
 
 # Layer commands live in their own modules and register themselves on `app`; they import
 # heavy dependencies (torch, transformers) inside the commands so `--help` stays instant.
-from veriforge import cli_evolve, cli_train  # noqa: E402,F401
+from veriforge import cli_demo, cli_evolve, cli_train  # noqa: E402,F401
 
 
 def main() -> None:
