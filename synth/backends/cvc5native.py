@@ -17,7 +17,7 @@ from typing import Any
 import z3
 
 from synth.backends.base import Backend, Strategy
-from synth.backends.portable import CVC5_STRATEGIES, free_constants
+from synth.backends.portable import CVC5_STRATEGIES, ValuesModel, free_constants
 from synth.certificate import portable as portable_sexpr
 from synth.certificate import symbol
 
@@ -178,7 +178,7 @@ class Cvc5Solver:
         return {}
 
 
-class Cvc5Model:
+class Cvc5Model(ValuesModel):
     """A cvc5 model read back as z3 values (`eval` like z3's, with model completion).
     Values are read when the model is taken: a later check invalidates cvc5's model."""
 
@@ -187,23 +187,6 @@ class Cvc5Model:
         self.values: dict[str, Any] = {
             name: session.value(session.term(symbol(name))) for name in solver.declared
         }
-
-    def _value(self, const: z3.ExprRef) -> z3.ExprRef:
-        kind = const.sort().kind()
-        # a constant in no assertion can take any value
-        value = self.values.get(const.decl().name(), False if kind == z3.Z3_BOOL_SORT else 0)
-        if kind == z3.Z3_BOOL_SORT:
-            return z3.BoolVal(bool(value), self.ctx)
-        if kind == z3.Z3_INT_SORT:
-            return z3.IntVal(int(value), self.ctx)
-        frac = Fraction(value)
-        return z3.RealVal(f"{frac.numerator}/{frac.denominator}", self.ctx)
-
-    def eval(self, term: z3.ExprRef, model_completion: bool = True) -> z3.ExprRef:
-        if z3.is_const(term) and term.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            return self._value(term)
-        pairs = [(c, self._value(c)) for c in free_constants([term]).values()]
-        return z3.simplify(z3.substitute(term, *pairs) if pairs else term)
 
 
 class Cvc5Prover:

@@ -315,17 +315,12 @@ class PortableSolver:
         return {}
 
 
-class PortableModel:
-    """A model read back from the pysmt solver as z3 values (`eval` like z3's). Values are
-    read when the model is taken: a later check invalidates the solver's model."""
+class ValuesModel:
+    """z3-style `eval` over constant values read back from another solver, so the engine
+    reads every backend's models the same way. Subclasses fill `ctx` and `values`."""
 
-    def __init__(self, session: PortableSolver) -> None:
-        self.ctx = session.ctx
-        mgr = session.parser.env.formula_manager
-        self.values: dict[str, Any] = {}
-        for name in session.declared:
-            got = session.checked.get_value(mgr.get_symbol(name))
-            self.values[name] = got.constant_value()
+    ctx: z3.Context
+    values: dict[str, Any]
 
     def _value(self, const: z3.ExprRef) -> z3.ExprRef:
         kind = const.sort().kind()
@@ -343,6 +338,19 @@ class PortableModel:
             return self._value(term)
         pairs = [(c, self._value(c)) for c in free_constants([term]).values()]
         return z3.simplify(z3.substitute(term, *pairs) if pairs else term)
+
+
+class PortableModel(ValuesModel):
+    """A model read back from the pysmt solver as z3 values (`eval` like z3's). Values are
+    read when the model is taken: a later check invalidates the solver's model."""
+
+    def __init__(self, session: PortableSolver) -> None:
+        self.ctx = session.ctx
+        mgr = session.parser.env.formula_manager
+        self.values: dict[str, Any] = {}
+        for name in session.declared:
+            got = session.checked.get_value(mgr.get_symbol(name))
+            self.values[name] = got.constant_value()
 
 
 class PortableProver:
