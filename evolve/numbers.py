@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from synth.expr.concrete import NUMBER_WORDS
+
 # A numeral: digits with optional thousands commas and an optional decimal part. Not part of
 # a longer word or number ("A4", "3.5.1" parts, "x2"). Ordinals ("2nd") are found but marked
 # not linkable: rewriting them would change meaning, not quantity.
@@ -41,34 +43,7 @@ class Mention:
         return len(self.text.split(".", 1)[1]) if "." in self.text else 0
 
 
-WORDS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+WORDS = {word: value for value, word in enumerate(NUMBER_WORDS)}
 WORDS.update(thirty=30, forty=40, fifty=50, sixty=60, seventy=70, eighty=80, ninety=90)
 _WORD = re.compile(
     r"(?<![\w-])(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")(?![\w-])", re.IGNORECASE

@@ -17,7 +17,7 @@ from synth import words as wordlists
 
 MAX_RANGE = 100_000
 
-_ONES = [
+NUMBER_WORDS = (  # zero..twenty, spelled out; also read back by evolve's numeral finder
     "zero",
     "one",
     "two",
@@ -39,7 +39,7 @@ _ONES = [
     "eighteen",
     "nineteen",
     "twenty",
-]
+)
 
 
 def normalise(value: Any) -> Any:
@@ -59,7 +59,7 @@ def ordinal(n: int) -> str:
 def number_word(n: int) -> str:
     """Small numbers as words ('three'); larger ones as digits."""
     n = int(n)
-    return _ONES[n] if 0 <= n < len(_ONES) else str(n)
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
 
 
 def _range(*args: int) -> list[int]:
