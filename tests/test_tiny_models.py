@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from evolve.models import Answerer, SamplingParams  # noqa: E402
-from trainers.answerer import TransformersAnswerer, cut_at_stop  # noqa: E402
+from trainers.answerer import TransformersAnswerer  # noqa: E402
 from trainers.prompting import PLAIN_FORMAT, format_prompt  # noqa: E402
 from trainers.tiny import build_tiny_model, default_corpus, train_tokenizer  # noqa: E402
 
@@ -62,15 +62,21 @@ def test_bad_sizes_are_rejected(tmp_path):
 
 
 def test_plain_format_without_chat_template(answerer):
-    assert format_prompt(answerer.tokenizer, "What is 2+2?") == PLAIN_FORMAT.format(prompt="What is 2+2?")
+    assert format_prompt(answerer.tokenizer, "What is 2+2?") == PLAIN_FORMAT.format(
+        prompt="What is 2+2?"
+    )
 
 
 def test_chat_template_is_used_when_present(tiny):
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny, local_files_only=True)
-    tokenizer.chat_template = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
-    assert format_prompt(tokenizer, "hi", system="be brief") == "<system>be brief<user>hi<assistant>"
+    tokenizer.chat_template = (
+        "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
+    )
+    assert (
+        format_prompt(tokenizer, "hi", system="be brief") == "<system>be brief<user>hi<assistant>"
+    )
 
 
 def test_answerer_shapes_greedy_and_seeded_sampling(answerer):
@@ -94,9 +100,15 @@ def test_answerer_does_not_disturb_global_rng(answerer):
     assert torch.equal(torch.rand(3), expected)
 
 
-def test_stop_strings_are_cut():
-    assert cut_at_stop("12 then\nQuestion: more", ("\nQuestion:", "then")) == "12 "
-    assert cut_at_stop("no stop here", ("zzz",)) == "no stop here"
+def test_stop_strings_are_cut(answerer):
+    sampled = SamplingParams(max_new_tokens=12, temperature=1.0, n=4, seed=2)
+    free = answerer.complete(["What is 1 + 1?"], sampled)[0]
+    stop = next(ch for text in free for ch in text if ch.strip())
+    stopped = answerer.complete(
+        ["What is 1 + 1?"], SamplingParams(**{**sampled.__dict__, "stop": (stop,)})
+    )[0]
+    assert all(stop not in text for text in stopped)
+    assert [t.split(stop)[0] for t in free] == stopped
 
 
 def test_answerer_errors(tmp_path):

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from evolve.models import SamplingParams
 from trainers.prompting import format_prompt
+from trainers.rollout import TransformersBackend
 
 
 def load_model_and_tokenizer(path: Path | str, device: str = "cpu") -> tuple[Any, Any]:
@@ -27,26 +28,9 @@ def load_model_and_tokenizer(path: Path | str, device: str = "cpu") -> tuple[Any
     return model, tokenizer
 
 
-def prepare_tokenizer(tokenizer: Any) -> Any:
-    """Left padding (generation continues from the right edge) and a pad token."""
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
-
-
-def cut_at_stop(text: str, stop: Sequence[str]) -> str:
-    """`text` up to the earliest stop string (generate keeps the stop string; we do not)."""
-    cut = len(text)
-    for marker in stop:
-        where = text.find(marker)
-        if where != -1:
-            cut = min(cut, where)
-    return text[:cut]
-
-
 class TransformersAnswerer:
-    """Batched `generate` with left padding, stop strings, temperature/top-p and a seed."""
+    """The trainer's own rollout backend (batched, left-padded, prompt cache shared by the n
+    samples, stop strings, temperature/top-p, a private seeded RNG) behind `complete`."""
 
     def __init__(
         self,
@@ -68,33 +52,11 @@ class TransformersAnswerer:
                 raise ValueError("a tokenizer is required when passing a model object")
             self.name = name or type(model).__name__
             model = model.to(device)
-        self.model = model
-        self.tokenizer = prepare_tokenizer(tokenizer)
-        self.device = device
-        self.batch_size = batch_size
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.tokenizer = tokenizer
+        self.backend = TransformersBackend(model, tokenizer, batch_size=batch_size)
 
     def complete(self, prompts: Sequence[str], params: SamplingParams) -> list[list[str]]:
-        import torch
-
-        results: list[list[str]] = []
-        for start in range(0, len(prompts), self.batch_size):
-            batch = [format_prompt(self.tokenizer, p) for p in prompts[start : start + self.batch_size]]
-            encoded = self.tokenizer(batch, return_tensors="pt", padding=True).to(self.device)
-            options: dict[str, Any] = {
-                "max_new_tokens": params.max_new_tokens,
-                "num_return_sequences": params.n,
-                "pad_token_id": self.tokenizer.pad_token_id,
-                "do_sample": not params.greedy,
-            }
-            if not params.greedy:
-                options.update(temperature=params.temperature, top_p=params.top_p)
-            if params.stop:
-                options.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
-            with torch.random.fork_rng(devices=[]), torch.no_grad():
-                torch.manual_seed(params.seed + start)
-                output = self.model.generate(**encoded, **options)
-            new_tokens = output[:, encoded["input_ids"].shape[1] :]
-            texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            texts = [cut_at_stop(text, params.stop) for text in texts]
-            results.extend(texts[i : i + params.n] for i in range(0, len(texts), params.n))
-        return results
+        framed = [format_prompt(self.tokenizer, prompt) for prompt in prompts]
+        return [[c.text for c in row.completions] for row in self.backend.generate(framed, params)]
