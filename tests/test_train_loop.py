@@ -78,7 +78,11 @@ def test_run_directory_and_exact_resume(setup):
             "mini_batches": 2,
             "micro_batch_size": 5,
             "drop_equal_groups": False,
-        }
+        },
+        # an untrained model is never right; a stop string and the overlong penalty make
+        # rewards differ by completion length, so the updates have something to follow
+        "rollout": {"stop": [" "]},
+        "reward": {"overlong_buffer": 2},
     }
     whole = train(_config(root, model, pool, "whole", **over), show_progress=False)
     for name in (

@@ -8,7 +8,15 @@ import torch
 from evolve.models import SamplingParams
 from trainers.logprobs import build_batch, completion_logprobs
 from trainers.prompting import format_prompt
-from trainers.rollout import VLLM_MISSING, RolloutError, TransformersBackend, VLLMBackend, _trim
+from trainers.rollout import (
+    VLLM_MISSING,
+    RolloutError,
+    TransformersBackend,
+    VLLMBackend,
+    _stopped,
+    _trim,
+    sample_tokens,
+)
 
 torch.set_num_threads(1)
 PROMPTS = [
@@ -92,20 +100,82 @@ def test_stop_strings_end_generation(tiny):
                 assert " " in tok.decode(list(c.token_ids))
 
 
-def test_shared_prefix_logprobs_and_gradients_match_full_sequences(tiny):
+def test_greedy_decoding_matches_model_generate(tiny):
     model, tok = tiny
+    params = SamplingParams(max_new_tokens=7, temperature=0.0, n=2)
+    ours = TransformersBackend(model, tok).generate(PROMPTS, params)
+    for prompt, rollouts in zip(PROMPTS, ours):
+        ids = tok(prompt, return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            out = model.generate(
+                ids, max_new_tokens=7, do_sample=False, pad_token_id=tok.pad_token_id
+            )
+        expected = out[0, ids.shape[1] :].tolist()
+        if tok.eos_token_id in expected:
+            expected = expected[: expected.index(tok.eos_token_id) + 1]
+        assert [list(c.token_ids) for c in rollouts.completions] == [expected, expected]
+
+
+def test_sampling_follows_the_tempered_distribution():
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0, -30.0]]).repeat(40_000, 1)
+    generator = torch.Generator().manual_seed(0)
+    for temperature in (1.0, 0.5):
+        drawn = sample_tokens(logits, temperature, 1.0, generator)
+        freq = torch.bincount(drawn, minlength=5).float() / len(drawn)
+        expected = torch.softmax(logits[0] / temperature, -1)
+        assert torch.allclose(freq, expected, atol=0.01), (temperature, freq, expected)
+        assert int(freq[4] * len(drawn)) == 0  # a ~1e-14 token is never drawn
+    # top-p keeps the smallest set reaching p: here {0, 1} (0.64 + 0.24 >= 0.8)
+    nucleus = sample_tokens(logits, 1.0, 0.8, generator)
+    assert set(nucleus.tolist()) == {0, 1}
+    freq = torch.bincount(nucleus, minlength=5).float() / len(nucleus)
+    p = torch.softmax(logits[0], -1)
+    assert abs(float(freq[0]) - float(p[0] / (p[0] + p[1]))) < 0.01
+    # a tiny top-p still keeps the most likely token; temperature 0 is the argmax
+    assert set(sample_tokens(logits[:50], 1.0, 1e-6, generator).tolist()) == {0}
+    assert sample_tokens(torch.tensor([[0.0, 3.0, 1.0]]), 0.0, 1.0).tolist() == [1]
+    # the same generator seed draws the same tokens
+    a = sample_tokens(logits[:100], 1.0, 0.9, torch.Generator().manual_seed(4))
+    b = sample_tokens(logits[:100], 1.0, 0.9, torch.Generator().manual_seed(4))
+    assert torch.equal(a, b)
+
+
+def test_a_partial_character_never_ends_a_row(tiny):
+    _, tok = tiny
+    word = tok("Ҋ", add_special_tokens=False)["input_ids"]
+    assert len(word) > 1  # a two-byte character is two byte-level tokens here
+    assert not _stopped(tok, word[:1], ["\ufffd"])  # its first byte is not text yet
+    assert not _stopped(tok, word[-1:], ["\ufffd"])
+    space = tok(" x", add_special_tokens=False)["input_ids"]
+    assert _stopped(tok, word + space, [" "])
+    assert not _stopped(tok, word, [" "])
+
+
+def _scored_batch(model, tok, counts, max_new_tokens=6):
     rollouts = TransformersBackend(model, tok).generate(
-        PROMPTS, SamplingParams(max_new_tokens=6, temperature=1.0, n=2, seed=3)
+        PROMPTS, SamplingParams(max_new_tokens=max_new_tokens, temperature=1.0, seed=3), counts
     )
     group, comps = [], []
     for j, r in enumerate(rollouts):
         for c in r.completions:
             group.append(j)
             comps.append(list(c.token_ids))
-    batch = build_batch([list(r.prompt_ids) for r in rollouts], comps, group, tok.pad_token_id)
-    shared, ent = completion_logprobs(model, batch, prefix_sharing=True, entropy=True)
+    comps[1] = comps[1][:2]  # a ragged completion
+    return build_batch([list(r.prompt_ids) for r in rollouts], comps, group, tok.pad_token_id)
+
+
+@pytest.mark.parametrize(
+    "pack_tokens",
+    [256, 30, 0],
+    ids=["packed, one row per prompt", "packed, two completions per row", "shared KV cache"],
+)
+def test_shared_prefix_logprobs_and_gradients_match_full_sequences(tiny, pack_tokens):
+    model, tok = tiny
+    batch = _scored_batch(model, tok, [2, 5, 1])
+    shared, ent = completion_logprobs(model, batch, pack_tokens=pack_tokens, entropy=True)
     full, _ = completion_logprobs(model, batch, prefix_sharing=False)
     assert torch.allclose(shared, full, atol=1e-5)
+    assert bool((shared[batch.completion_mask == 0] == 0).all())
     assert ent is not None and bool((ent[batch.completion_mask.bool()] > 0).all())
     g1 = torch.autograd.grad(shared.sum(), list(model.parameters()))
     full, _ = completion_logprobs(model, batch, prefix_sharing=False)
@@ -113,8 +183,18 @@ def test_shared_prefix_logprobs_and_gradients_match_full_sequences(tiny):
     assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(g1, g2))
     # a sub-batch re-indexes its prompts and gives the same values
     rows = torch.tensor([1, 4])
-    sub, _ = completion_logprobs(model, batch.select(rows), prefix_sharing=True)
+    sub, _ = completion_logprobs(model, batch.select(rows), pack_tokens=pack_tokens)
     assert torch.allclose(sub, shared[rows][:, : sub.shape[1]], atol=1e-5)
+
+
+@pytest.mark.parametrize("pack_tokens", [256, 0])
+def test_one_token_completions_are_scored_from_the_prompt_alone(tiny, pack_tokens):
+    model, tok = tiny
+    batch = _scored_batch(model, tok, [1, 2, 1], max_new_tokens=1)
+    assert batch.completion_ids.shape[1] == 1
+    shared, _ = completion_logprobs(model, batch, pack_tokens=pack_tokens)
+    full, _ = completion_logprobs(model, batch, prefix_sharing=False)
+    assert torch.allclose(shared, full, atol=1e-5)
 
 
 def test_logprobs_use_the_sampling_temperature(tiny):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from evolve.models import SamplingParams
 from trainers.prompting import format_prompt
@@ -35,11 +35,11 @@ class TransformersAnswerer:
     def __init__(
         self,
         model: Any,
-        tokenizer: Optional[Any] = None,
+        tokenizer: Any | None = None,
         *,
         device: str = "cpu",
         batch_size: int = 8,
-        name: Optional[str] = None,
+        name: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")

@@ -44,7 +44,7 @@ class RolloutConfig(_Section):
     temperature: float = Field(1.0, gt=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     stop: list[str] = Field(default_factory=list)
-    generation_batch_size: int = Field(64, ge=1, description="prompts per generate call")
+    generation_batch_size: int = Field(64, ge=1, description="prompts decoded together")
     prefix_sharing: bool = Field(
         True, description="prefill each prompt once and share its KV cache across its G samples"
     )
@@ -68,6 +68,13 @@ class LossConfig(_Section):
     mini_batches: int = Field(1, ge=1, description="optimizer steps per pass")
     micro_batch_size: int = Field(64, ge=1, description="sequences per forward/backward")
     drop_equal_groups: bool = Field(True, description="skip groups whose rewards are all equal")
+    pack_tokens: int = Field(
+        256,
+        ge=0,
+        description="with rollout.prefix_sharing, score a prompt and its completions as one "
+        "packed row (block attention mask) while the row fits this many tokens; longer rows "
+        "share the prompt's KV cache instead (0: never pack)",
+    )
 
 
 class OptimConfig(_Section):

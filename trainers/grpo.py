@@ -162,8 +162,11 @@ def update(
 ) -> dict[str, float]:
     """Policy-gradient updates on one rollout batch; returns loss diagnostics."""
     loss_cfg = cfg.loss
-    temperature = cfg.rollout.temperature
-    share = cfg.rollout.prefix_sharing
+    score = {
+        "temperature": cfg.rollout.temperature,
+        "prefix_sharing": cfg.rollout.prefix_sharing,
+        "pack_tokens": loss_cfg.pack_tokens,
+    }
     advantages = group_advantages(rollouts.rewards, rollouts.batch.group, loss_cfg.scale_rewards)
     rows = kept_rows(rollouts, loss_cfg.drop_equal_groups)
     stats: dict[str, float] = {
@@ -181,18 +184,14 @@ def update(
             for part in torch.split(rows, micro):
                 sub = rollouts.batch.select(part).to(device)
                 if needs_old:
-                    lp, _ = completion_logprobs(
-                        model, sub, temperature=temperature, prefix_sharing=share
-                    )
+                    lp, _ = completion_logprobs(model, sub, **score)
                     for i, r in enumerate(part.tolist()):
                         old[r] = lp[i]
                 if loss_cfg.kl_coef:
                     context = model.disable_adapter() if reference is None else nullcontext()
                     scorer = model if reference is None else reference
                     with context:
-                        lp, _ = completion_logprobs(
-                            scorer, sub, temperature=temperature, prefix_sharing=share
-                        )
+                        lp, _ = completion_logprobs(scorer, sub, **score)
                     for i, r in enumerate(part.tolist()):
                         ref[r] = lp[i]
     totals = {
@@ -212,9 +211,7 @@ def update(
             norm = Normaliser(int(mask_all.sum()), len(mini), max_tokens)
             for part in torch.split(mini, micro):
                 sub = rollouts.batch.select(part).to(device)
-                logp, entropy = completion_logprobs(
-                    model, sub, temperature=temperature, prefix_sharing=share, entropy=True
-                )
+                logp, entropy = completion_logprobs(model, sub, entropy=True, **score)
                 width = logp.shape[1]
                 old_lp = _gather(old, part, width) if needs_old else logp.detach()
                 ref_lp = _gather(ref, part, width) if loss_cfg.kl_coef else None

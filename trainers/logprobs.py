@@ -1,11 +1,12 @@
 """Per-token log-probabilities (and entropies) of sampled completions under a model.
 
 The batch keeps each prompt once (`prompt_ids`, left padded) and maps every completion to
-its prompt (`group`). With prefix sharing the prompt is run once per micro-batch and its KV
-cache indexed out to the completions; autograd carries the completions' gradients back
-through the shared cache, so the gradient equals that of running every full sequence (up to
-float summation order) at a fraction of the tokens: for G = 8 samples of a 14-token prompt
-with 8-token completions the forward sees 2.3x fewer tokens.
+its prompt (`group`). With prefix sharing the prompt is run once per micro-batch, its last
+position scores the first token of every completion, and its KV cache is indexed out to the
+completions' remaining tokens. Autograd carries the completions' gradients back through the
+shared cache, so the gradient equals that of running every full sequence (up to float
+summation order) at a fraction of the tokens: for G = 8 samples of a 15-token prompt with
+8-token completions the forward sees 8 x 15 + 64 x 7 = 568 tokens instead of 64 x 23 = 1472.
 """
 
 from __future__ import annotations
@@ -93,50 +94,130 @@ def _token_logprobs(logits: torch.Tensor, targets: torch.Tensor, temperature: fl
     return logp, ent
 
 
+PACKABLE_ATTENTION = ("sdpa", "eager")  # implementations that honour a custom 4D mask
+
+
 def completion_logprobs(
     model: Any,
     batch: TokenBatch,
     *,
     temperature: float = 1.0,
     prefix_sharing: bool = True,
+    pack_tokens: int = 256,
     entropy: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """log pi(token | prefix) for every completion token [N, Lc] (0 where masked), and the
-    policy entropy at those positions when asked (detached)."""
-    full_mask = torch.cat([batch.prompt_mask[batch.group], batch.completion_mask], dim=1)
-    width = batch.prompt_ids.shape[1]
-    if prefix_sharing and width > 1:
-        from transformers import DynamicCache
+    policy entropy at those positions when asked (detached).
 
-        cache = DynamicCache(config=model.config)
-        position = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
-        model(
-            input_ids=batch.prompt_ids[:, :-1],
-            attention_mask=batch.prompt_mask[:, :-1],
-            position_ids=position[:, :-1],
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        cache.batch_select_indices(batch.group)
-        inputs = torch.cat(
-            [batch.prompt_ids[batch.group, -1:], batch.completion_ids[:, :-1]], dim=1
-        )
-        steps = torch.arange(inputs.shape[1], device=inputs.device).unsqueeze(0)
-        positions = position[batch.group, -1:] + steps
-        # keys: the cached prompt (all but its last token) + the new chunk
-        logits = model(
-            input_ids=inputs,
-            attention_mask=full_mask[:, :-1],
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-        ).logits
+    With `prefix_sharing`, short rows (a prompt plus two completions fit in `pack_tokens`)
+    are packed: one forward over "prompt, completion, completion, ..." with a block mask;
+    longer ones run the prompt once and share its KV cache. Without it every completion
+    runs behind its own copy of the prompt."""
+    lp = batch.prompt_ids.shape[1]
+    block = batch.completion_ids.shape[1] - 1  # completion tokens fed as inputs
+    attention = getattr(model.config, "_attn_implementation", None)
+    if not prefix_sharing:
+        logits = _full_logits(model, batch)
+    elif attention in PACKABLE_ATTENTION and lp + 2 * block <= pack_tokens:
+        logits = _packed_logits(model, batch, max(1, (pack_tokens - lp) // max(block, 1)))
     else:
-        ids = torch.cat([batch.prompt_ids[batch.group], batch.completion_ids], dim=1)
-        positions = (full_mask.cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids, attention_mask=full_mask, position_ids=positions).logits
-        logits = logits[:, width - 1 : -1]
+        logits = _cached_logits(model, batch)
     logp, ent = _token_logprobs(logits, batch.completion_ids, temperature, entropy)
     mask = batch.completion_mask.to(logp.dtype)
     return logp * mask, (ent * mask if ent is not None else None)
+
+
+def _full_logits(model: Any, batch: TokenBatch) -> torch.Tensor:
+    """Every completion behind its own copy of the prompt: the reference the others match."""
+    full_mask = torch.cat([batch.prompt_mask[batch.group], batch.completion_mask], dim=1)
+    ids = torch.cat([batch.prompt_ids[batch.group], batch.completion_ids], dim=1)
+    positions = (full_mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=ids, attention_mask=full_mask, position_ids=positions).logits
+    width = batch.prompt_ids.shape[1]
+    return logits[:, width - 1 : -1]
+
+
+def _cached_logits(model: Any, batch: TokenBatch) -> torch.Tensor:
+    """The prompt once (its last position scores every completion's first token), its KV
+    cache indexed out to the completions' remaining tokens."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    position = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
+    first = model(
+        input_ids=batch.prompt_ids,
+        attention_mask=batch.prompt_mask,
+        position_ids=position,
+        cache=cache,
+        use_cache=True,
+        logits_to_keep=1,
+    ).logits[batch.group]
+    if batch.completion_ids.shape[1] == 1:
+        return first
+    cache.batch_select_indices(batch.group)
+    inputs = batch.completion_ids[:, :-1]
+    steps = torch.arange(1, inputs.shape[1] + 1, device=inputs.device).unsqueeze(0)
+    keys_mask = torch.cat([batch.prompt_mask[batch.group], batch.completion_mask[:, :-1]], 1)
+    rest = model(
+        input_ids=inputs,
+        attention_mask=keys_mask,
+        position_ids=position[batch.group, -1:] + steps,
+        cache=cache,
+        use_cache=True,
+    ).logits
+    return torch.cat([first, rest], dim=1)
+
+
+def _packed_logits(model: Any, batch: TokenBatch, per_row: int) -> torch.Tensor:
+    """Rows of "prompt, block, block, ...": a block is one completion's tokens but its last,
+    attending to the prompt and causally to itself, positioned as if it followed the prompt
+    alone. A prompt's completions fill rows of up to `per_row` blocks. One forward, one
+    attention call per layer, and no KV cache copies: on a 1M-parameter model with 8-token
+    completions this is about 10% faster than the cached layout."""
+    device = batch.prompt_ids.device
+    n, width = batch.completion_ids.shape
+    lp, block = batch.prompt_ids.shape[1], width - 1
+    group = batch.group
+    # rank of each completion within its prompt -> (row, slot)
+    order = torch.argsort(group, stable=True)
+    counts = torch.bincount(group, minlength=batch.prompt_ids.shape[0])
+    rank = torch.empty_like(group)
+    rank[order] = torch.arange(n, device=device) - (counts.cumsum(0) - counts)[group[order]]
+    rows_per_prompt = (counts + per_row - 1) // per_row
+    row = (rows_per_prompt.cumsum(0) - rows_per_prompt)[group] + rank // per_row
+    slot = rank % per_row
+    n_rows = int(rows_per_prompt.sum())
+    row_prompt = torch.repeat_interleave(torch.arange(len(counts), device=device), rows_per_prompt)
+    blocks = max(1, int(slot.max()) + 1) if block else 0
+    length = lp + blocks * block
+    position = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
+
+    ids = torch.zeros((n_rows, length), dtype=torch.long, device=device)
+    pos = torch.zeros_like(ids)
+    valid = torch.zeros((n_rows, length), dtype=torch.bool, device=device)
+    owner = torch.full((n_rows, length), -2, dtype=torch.long, device=device)  # -2: padding
+    ids[:, :lp] = batch.prompt_ids[row_prompt]
+    pos[:, :lp] = position[row_prompt]
+    valid[:, :lp] = batch.prompt_mask[row_prompt].bool()
+    owner[:, :lp] = -1  # -1: the prompt
+    cols = lp + slot[:, None] * block + torch.arange(block, device=device)[None]
+    if block:
+        at = (row[:, None], cols)
+        ids[at] = batch.completion_ids[:, :-1]
+        pos[at] = position[group, -1:] + 1 + torch.arange(block, device=device)[None]
+        valid[at] = batch.completion_mask[:, :-1].bool()
+        owner[at] = slot[:, None].expand(n, block)
+    index = torch.arange(length, device=device)
+    sees = (owner[:, None, :] == -1) | (owner[:, None, :] == owner[:, :, None])
+    mask = sees & valid[:, None, :] & (index[None, :] <= index[:, None])[None]
+    mask |= torch.eye(length, dtype=torch.bool, device=device)[None]  # no all-masked query
+    logits = model(
+        input_ids=ids,
+        attention_mask=mask[:, None],
+        position_ids=pos,
+        logits_to_keep=length - lp + 1,  # from the prompt's last position on
+    ).logits
+    first = logits[row, 0].unsqueeze(1)
+    if not block:
+        return first
+    return torch.cat([first, logits[row[:, None], cols - lp + 1]], dim=1)

@@ -2,10 +2,15 @@
 
 Two implementations of one protocol:
 
-- `TransformersBackend` runs `model.generate` on the live policy (CPU or GPU): batched, left
-  padded, stop strings, temperature/top-p, seeded. With `prefix_sharing` each distinct prompt
-  is prefilled once and its KV cache copied to its samples, so G samples per prompt cost one
-  prompt forward instead of G (the same tokens come out: tested against plain `generate`).
+- `TransformersBackend` decodes on the live policy (CPU or GPU) with its own short sampling
+  loop over the model's KV cache: batched, left padded, stop strings, temperature/top-p,
+  seeded from a private generator. Each distinct prompt is prefilled once and its cache
+  copied to its samples (`prefix_sharing`), so G samples per prompt cost one prompt forward
+  instead of G. It samples from exactly softmax(logits / T) cut to the top-p nucleus -- the
+  distribution the trainer's log-probs assume -- with none of the extra logits processors a
+  model's `generation_config` may carry (repetition penalties, top-k), and it skips
+  `generate`'s per-step machinery, which dominates a small model's decode time on CPU.
+  Greedy decoding gives the same tokens as `model.generate` (tested).
 - `VLLMBackend` runs a colocated vLLM engine; `sync_weights` pushes the policy's weights into
   it after every update. vLLM is an optional extra (`pip install 'veriforge[vllm]'`).
 
@@ -14,8 +19,7 @@ Both return token ids as sampled, so the trainer scores exactly the tokens the p
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -96,15 +100,45 @@ def _trim(
     return ids, text, finished
 
 
-@contextlib.contextmanager
-def _seeded(seed: int, device: Any) -> Iterator[None]:
-    """Sample from a private RNG stream: the caller's RNG state is left untouched."""
+def sample_tokens(
+    logits: Any, temperature: float, top_p: float, generator: Any | None = None
+) -> Any:
+    """One token per row of `logits` [N, V]: argmax when `temperature == 0`, else a draw from
+    softmax(logits / temperature) restricted to the smallest set of tokens whose mass reaches
+    `top_p`. Inverse-CDF sampling (one uniform per row) is several times cheaper on CPU than
+    `torch.multinomial`, which draws an exponential for every vocabulary entry."""
     import torch
 
-    devices = [device] if getattr(device, "type", "cpu") == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+    if temperature == 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    order = None
+    if top_p < 1.0:
+        probs, order = probs.sort(dim=-1, descending=True)
+        before = probs.cumsum(-1) - probs  # mass of the more likely tokens
+        probs = probs.masked_fill(before >= top_p, 0.0)  # the first token always stays
+    cdf = probs.cumsum(-1)
+    draw = torch.rand((cdf.shape[0], 1), generator=generator, device=cdf.device, dtype=cdf.dtype)
+    picked = torch.searchsorted(cdf, draw * cdf[:, -1:], right=True)
+    picked = picked.clamp(max=cdf.shape[-1] - 1)
+    if order is not None:
+        picked = order.gather(-1, picked)
+    return picked.squeeze(-1)
+
+
+def _stop_window(stop: Sequence[str]) -> int:
+    """Tokens to decode at the end of a row to see a stop string that just appeared: one
+    character takes at most four byte-level tokens, plus one partial character each side."""
+    return 4 * max((len(word) for word in stop), default=0) + 8
+
+
+def _stopped(tokenizer: Any, tail: list[int], stop: Sequence[str]) -> bool:
+    """Whether a stop string shows in the settled text of a row's last tokens. A partial
+    UTF-8 character at either end of the window decodes to U+FFFD and is dropped first: it
+    is not text yet (and may become a different character with the next token), so it must
+    not end a row that the full text would not end."""
+    text = tokenizer.decode(tail, skip_special_tokens=True).strip("\ufffd")
+    return any(word in text for word in stop)
 
 
 class TransformersBackend:
@@ -154,55 +188,85 @@ class TransformersBackend:
     ) -> list[PromptRollouts]:
         import torch
 
-        model, device = self.model, self.model.device
+        device = self.model.device
         width = max(len(ids) for ids in encoded)
         ids = torch.full((len(encoded), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(encoded), width), dtype=torch.long)
         for row, tokens in enumerate(encoded):
             ids[row, width - len(tokens) :] = torch.tensor(tokens)
             mask[row, width - len(tokens) :] = 1
-        ids, mask = ids.to(device), mask.to(device)
-        index = torch.repeat_interleave(
-            torch.arange(len(encoded), device=device), torch.tensor(counts, device=device)
-        )
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": params.max_new_tokens,
-            "do_sample": not params.greedy,
-            "pad_token_id": self.pad_id,
-            "eos_token_id": sorted(self.eos_ids) or None,
-        }
-        if not params.greedy:
-            kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
-        if params.stop:
-            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
-        was_training = model.training
-        model.eval()
+        index = torch.repeat_interleave(torch.arange(len(encoded)), torch.tensor(counts))
+        generator = torch.Generator(device=device).manual_seed(params.seed + offset)
+        was_training = self.model.training
+        self.model.eval()
         try:
-            with torch.inference_mode(), _seeded(params.seed + offset, device):
-                if self.prefix_sharing and width > 1:
-                    from transformers import DynamicCache
-
-                    cache = DynamicCache(config=model.config)
-                    position = (mask.cumsum(-1) - 1).clamp(min=0)
-                    model(
-                        input_ids=ids[:, :-1],
-                        attention_mask=mask[:, :-1],
-                        position_ids=position[:, :-1],
-                        cache=cache,
-                        use_cache=True,
-                        logits_to_keep=1,
-                    )
-                    cache.batch_select_indices(index)
-                    kwargs["cache"] = cache
-                output = model.generate(input_ids=ids[index], attention_mask=mask[index], **kwargs)
+            with torch.inference_mode():
+                generated = self._decode(
+                    ids.to(device), mask.to(device), index.to(device), params, generator
+                ).tolist()
         finally:
-            model.train(was_training)
-        generated = output[:, width:].tolist()
+            self.model.train(was_training)
         rows: list[list[Completion]] = [[] for _ in encoded]
         for row, prompt in zip(generated, index.tolist()):
             kept, text, finished = _trim(self.tokenizer, row, self.eos_ids, params.stop)
             rows[prompt].append(Completion(text, tuple(kept), finished))
         return [PromptRollouts(tuple(p), tuple(c)) for p, c in zip(encoded, rows)]
+
+    def _decode(self, ids: Any, mask: Any, index: Any, params: SamplingParams, generator: Any):
+        """Sampled token ids [N, T] for the left-padded prompts `ids` [P, W], row i continuing
+        prompt `index[i]`; rows are padded after their EOS. T < max_new_tokens when every row
+        ended early (EOS or a stop string)."""
+        import torch
+        from transformers import DynamicCache
+
+        model = self.model
+        if not self.prefix_sharing:  # every sample prefills its own copy of the prompt
+            ids, mask, index = ids[index], mask[index], None
+        cache = DynamicCache(config=model.config)
+        position = (mask.cumsum(-1) - 1).clamp(min=0)
+        # one prefill per distinct prompt; its last position gives every sample's first token
+        logits = model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=position,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        ).logits[:, -1]
+        if index is not None:
+            cache.batch_select_indices(index)
+            logits, mask, position = logits[index], mask[index], position[index]
+        rows = logits.shape[0]
+        out = torch.full(
+            (rows, params.max_new_tokens), self.pad_id, dtype=torch.long, device=ids.device
+        )
+        done = torch.zeros(rows, dtype=torch.bool, device=ids.device)
+        eos = torch.tensor(sorted(self.eos_ids), dtype=torch.long, device=ids.device)
+        step_pos = position[:, -1:]
+        window = _stop_window(params.stop)
+        temperature = 0.0 if params.greedy else params.temperature
+        for t in range(params.max_new_tokens):
+            token = sample_tokens(logits, temperature, params.top_p, generator)
+            token = token.masked_fill(done, self.pad_id)
+            out[:, t] = token
+            done |= torch.isin(token, eos)
+            if params.stop:
+                tails = out[:, max(0, t + 1 - window) : t + 1].tolist()
+                for row in (~done).nonzero().flatten().tolist():
+                    if _stopped(self.tokenizer, tails[row], params.stop):
+                        done[row] = True
+            if t + 1 == params.max_new_tokens or bool(done.all()):
+                return out[:, : t + 1]
+            step_pos = step_pos + 1
+            mask = torch.cat([mask, torch.ones_like(step_pos)], dim=1)
+            logits = model(
+                input_ids=token[:, None],
+                attention_mask=mask,
+                position_ids=step_pos,
+                cache=cache,
+                use_cache=True,
+            ).logits[:, -1]
+        return out
 
 
 class VLLMBackend:

@@ -14,12 +14,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing transformers is slow
     from transformers import PreTrainedTokenizerFast
 
-SPECIAL_TOKENS = {"pad_token": "<pad>", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+SPECIAL_TOKENS = {
+    "pad_token": "<pad>",
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "unk_token": "<unk>",
+}
 
 _NAMES = ("Ava", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun")
 _THINGS = ("apples", "books", "coins", "marbles", "pens", "stamps", "cards", "shells")
@@ -44,7 +49,7 @@ def default_corpus(size: int = 2000, seed: int = 0) -> Iterator[str]:
             )
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> "PreTrainedTokenizerFast":
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> PreTrainedTokenizerFast:
     """Train a byte-level BPE tokenizer on `texts` (any text encodes: bytes are the fallback)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
@@ -74,12 +79,12 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 512) -> "PreTrainedT
 def build_tiny_model(
     out_dir: Path | str,
     *,
-    texts: Optional[Iterable[str]] = None,
+    texts: Iterable[str] | None = None,
     vocab_size: int = 512,
     hidden_size: int = 64,
     num_layers: int = 2,
     num_heads: int = 4,
-    intermediate_size: Optional[int] = None,
+    intermediate_size: int | None = None,
     max_position_embeddings: int = 1024,
     seed: int = 0,
 ) -> Path:
@@ -92,7 +97,9 @@ def build_tiny_model(
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     if hidden_size % num_heads:
-        raise ValueError(f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})")
+        raise ValueError(
+            f"hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})"
+        )
     out = Path(out_dir)
     tokenizer = train_tokenizer(texts if texts is not None else default_corpus(), vocab_size)
     config = LlamaConfig(
