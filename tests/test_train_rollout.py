@@ -116,6 +116,21 @@ def test_greedy_decoding_matches_model_generate(tiny):
         assert [list(c.token_ids) for c in rollouts.completions] == [expected, expected]
 
 
+def test_the_generate_decoder_agrees_with_the_loop(tiny):
+    model, tok = tiny
+    greedy = SamplingParams(max_new_tokens=7, temperature=0.0, n=2)
+    loop = TransformersBackend(model, tok).generate(PROMPTS, greedy)
+    assert TransformersBackend(model, tok, decoder="generate").generate(PROMPTS, greedy) == loop
+    sampled = SamplingParams(max_new_tokens=12, temperature=1.0, n=4, seed=9, stop=(" ",))
+    backend = TransformersBackend(model, tok, decoder="generate")
+    first = backend.generate(PROMPTS, sampled, counts=[1, 4, 2])
+    assert backend.generate(PROMPTS, sampled, counts=[1, 4, 2]) == first  # seeded
+    assert [len(r.completions) for r in first] == [1, 4, 2]
+    assert all(" " not in c.text for r in first for c in r.completions)
+    with pytest.raises(ValueError, match="decoder must be one of loop, generate, got 'beam'"):
+        TransformersBackend(model, tok, decoder="beam")
+
+
 def test_sampling_follows_the_tempered_distribution():
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0, -30.0]]).repeat(40_000, 1)
     generator = torch.Generator().manual_seed(0)

@@ -48,6 +48,11 @@ class RolloutConfig(_Section):
     prefix_sharing: bool = Field(
         True, description="prefill each prompt once and share its KV cache across its G samples"
     )
+    decoder: Literal["loop", "generate"] = Field(
+        "loop",
+        description="transformers backend: its own sampling loop (exact softmax/top-p "
+        "sampling, faster) or model.generate (with the model's generation_config)",
+    )
     vllm_gpu_memory_utilization: float = Field(0.3, gt=0.0, le=1.0)
 
 

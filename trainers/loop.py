@@ -150,6 +150,7 @@ def train(
         tokenizer,
         batch_size=cfg.rollout.generation_batch_size,
         prefix_sharing=cfg.rollout.prefix_sharing,
+        decoder=cfg.rollout.decoder,
         model_path=cfg.model,
         gpu_memory_utilization=cfg.rollout.vllm_gpu_memory_utilization,
         dtype="bfloat16" if dtype == torch.bfloat16 else "float32",

@@ -10,7 +10,8 @@ Two implementations of one protocol:
   distribution the trainer's log-probs assume -- with none of the extra logits processors a
   model's `generation_config` may carry (repetition penalties, top-k), and it skips
   `generate`'s per-step machinery, which dominates a small model's decode time on CPU.
-  Greedy decoding gives the same tokens as `model.generate` (tested).
+  Greedy decoding gives the same tokens as `model.generate` (tested); `decoder="generate"`
+  runs `model.generate` itself, for models whose forward the loop does not fit.
 - `VLLMBackend` runs a colocated vLLM engine; `sync_weights` pushes the policy's weights into
   it after every update. vLLM is an optional extra (`pip install 'veriforge[vllm]'`).
 
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from evolve.models import SamplingParams
+
+DECODERS = ("loop", "generate")
 
 
 class RolloutError(RuntimeError):
@@ -142,17 +145,26 @@ def _stopped(tokenizer: Any, tail: list[int], stop: Sequence[str]) -> bool:
 
 
 class TransformersBackend:
-    """`generate` on the policy itself (so there are no weights to sync)."""
+    """Samples from the live policy itself (so there are no weights to sync)."""
 
     name = "transformers"
 
     def __init__(
-        self, model: Any, tokenizer: Any, *, batch_size: int = 64, prefix_sharing: bool = True
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        batch_size: int = 64,
+        prefix_sharing: bool = True,
+        decoder: str = "loop",
     ) -> None:
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.prefix_sharing = prefix_sharing
+        self.decoder = decoder
         eos = model.generation_config.eos_token_id
         eos = eos if isinstance(eos, list) else [eos] if eos is not None else []
         if tokenizer.eos_token_id is not None:
@@ -201,7 +213,8 @@ class TransformersBackend:
         self.model.eval()
         try:
             with torch.inference_mode():
-                generated = self._decode(
+                decode = self._decode if self.decoder == "loop" else self._hf_generate
+                generated = decode(
                     ids.to(device), mask.to(device), index.to(device), params, generator
                 ).tolist()
         finally:
@@ -267,6 +280,42 @@ class TransformersBackend:
                 use_cache=True,
             ).logits[:, -1]
         return out
+
+    def _hf_generate(self, ids: Any, mask: Any, index: Any, params: SamplingParams, generator: Any):
+        """The same rows through `model.generate` (decoder: generate): its logits processors,
+        the model's `generation_config` and its sampler. The prompt cache is still shared."""
+        import torch
+        from transformers import DynamicCache
+
+        model, width = self.model, ids.shape[1]
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": not params.greedy,
+            "pad_token_id": self.pad_id,
+            "eos_token_id": sorted(self.eos_ids) or None,
+        }
+        if not params.greedy:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+        if self.prefix_sharing and width > 1:
+            cache = DynamicCache(config=model.config)
+            position = (mask.cumsum(-1) - 1).clamp(min=0)
+            model(
+                input_ids=ids[:, :-1],
+                attention_mask=mask[:, :-1],
+                position_ids=position[:, :-1],
+                cache=cache,
+                use_cache=True,
+                logits_to_keep=1,
+            )
+            cache.batch_select_indices(index)
+            kwargs["cache"] = cache
+        devices = [ids.device] if ids.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # generate draws from the global RNG
+            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+            output = model.generate(input_ids=ids[index], attention_mask=mask[index], **kwargs)
+        return output[:, width:]
 
 
 class VLLMBackend:
@@ -353,6 +402,7 @@ def make_backend(kind: str, model: Any, tokenizer: Any, **options: Any) -> Rollo
             tokenizer,
             batch_size=options.get("batch_size", 64),
             prefix_sharing=options.get("prefix_sharing", True),
+            decoder=options.get("decoder", "loop"),
         )
     if kind == "vllm":
         return VLLMBackend(
