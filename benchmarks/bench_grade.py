@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import IdleWait, machine_busy_seconds, own_children_cpu  # noqa: E402
+from machine import IdleWait, machine_busy_seconds, own_children_cpu
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

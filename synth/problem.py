@@ -87,7 +87,7 @@ class Problem:
         return row
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Problem":
+    def from_row(cls, row: dict[str, Any]) -> Problem:
         """Inverse of `to_row`; accepts rows read back from Parquet or `datasets`."""
         values = {key: row[key] for key in COLUMNS}
         for key in JSON_COLUMNS:
@@ -97,7 +97,7 @@ class Problem:
         return cls(**values)
 
 
-def features() -> "Any":
+def features() -> Any:
     """The `datasets.Features` of a pool (imported lazily: `datasets` is slow to import)."""
     from datasets import Features, Value
 

@@ -67,7 +67,7 @@ def render(source: str, values: Mapping[str, Any]) -> str:
         return _compile(source).render(**values).strip()
     except RenderError:
         raise
-    except Exception as error:  # jinja raises many types, incl. SecurityError
+    except Exception as error:  # noqa: BLE001 - jinja raises many types, incl. SecurityError
         raise RenderError(
             f"{type(error).__name__} while rendering {source[:60]!r}: {error}"
         ) from None

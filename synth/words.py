@@ -6,7 +6,7 @@ can read them and a spec's output depends only on shipped data.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 
@@ -16,7 +16,7 @@ def available() -> list[str]:
     return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".txt"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> tuple[str, ...]:
     if name not in available():
         raise ValueError(f"unknown word list {name!r}; available: {', '.join(available())}")

@@ -8,10 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from evolve.models import Answerer, SamplingParams  # noqa: E402
-from trainers.answerer import TransformersAnswerer  # noqa: E402
-from trainers.prompting import PLAIN_FORMAT, format_prompt  # noqa: E402
-from trainers.tiny import build_tiny_model, default_corpus, train_tokenizer  # noqa: E402
+from evolve.models import Answerer, SamplingParams
+from trainers.answerer import TransformersAnswerer
+from trainers.prompting import PLAIN_FORMAT, format_prompt
+from trainers.tiny import build_tiny_model, default_corpus, train_tokenizer
 
 torch.set_num_threads(1)
 
@@ -30,7 +30,7 @@ def test_build_is_deterministic_and_loads_with_auto_classes(tiny, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     again = build_tiny_model(tmp_path / "again", seed=3)
-    digest = lambda path: hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()  # noqa: E731
+    digest = lambda path: hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
     assert digest(tiny) == digest(again)
     assert (tiny / "tokenizer.json").read_bytes() == (again / "tokenizer.json").read_bytes()
     model = AutoModelForCausalLM.from_pretrained(tiny, local_files_only=True)

@@ -8,7 +8,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -57,7 +57,7 @@ def _read_specs(paths: list[Path]) -> list[tuple[str, str]]:
     return specs
 
 
-def _levels(difficulty: Optional[str]) -> Optional[list[str]]:
+def _levels(difficulty: str | None) -> list[str] | None:
     if not difficulty:
         return None
     return [d.strip() for d in difficulty.split(",") if d.strip()]
@@ -79,17 +79,17 @@ def generate(
     seed: Annotated[int, typer.Option(help="run seed; same seed, same pool")] = 0,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     difficulty: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="level(s): e.g. hard, easy,medium, or all; default: each spec's default"),
     ] = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
     rows_per_shard: Annotated[int, typer.Option(help="rows per Parquet shard")] = 50_000,
     backend: Annotated[
-        Optional[str], typer.Option(help="solver backend for every spec (z3, cvc5, pysmt-cvc5)")
+        str | None, typer.Option(help="solver backend for every spec (z3, cvc5, pysmt-cvc5)")
     ] = None,
     strategy: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="quantifier strategy for every spec (see docs/solvers.md)"),
     ] = None,
 ) -> None:
@@ -193,7 +193,7 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
 def validate(
     specs: Annotated[list[Path], typer.Argument(help="spec files (YAML)")],
     trials: Annotated[int, typer.Option(help="instances to try per level")] = 20,
-    difficulty: Annotated[Optional[str], typer.Option(help="level(s) to try; default all")] = None,
+    difficulty: Annotated[str | None, typer.Option(help="level(s) to try; default all")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Check specs (schema, expressions, templates), then report a trial run's acceptance."""
@@ -306,11 +306,11 @@ def verify(
 def tune(
     spec: Annotated[Path, typer.Argument(help="spec file (YAML)")],
     samples: Annotated[int, typer.Option(help="sample instances per (backend, strategy)")] = 6,
-    difficulty: Annotated[Optional[str], typer.Option(help="level to sample")] = None,
+    difficulty: Annotated[str | None, typer.Option(help="level to sample")] = None,
     seed: Annotated[int, typer.Option(help="seed of the sample instances")] = 0,
     timeout: Annotated[float, typer.Option(help="seconds per instance before a timeout")] = 20.0,
     pairs: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="only these pairs, comma-separated (e.g. z3/mbqi,cvc5/cegqi)"),
     ] = None,
     print_only: Annotated[
@@ -472,7 +472,7 @@ def info(pool: Annotated[Path, typer.Argument(help="pool directory")]) -> None:
 def show(
     pool: Annotated[Path, typer.Argument(help="pool directory")],
     n: Annotated[int, typer.Option("-n", help="rows to show")] = 3,
-    source: Annotated[Optional[str], typer.Option(help="only rows of this spec")] = None,
+    source: Annotated[str | None, typer.Option(help="only rows of this spec")] = None,
     certificate: Annotated[bool, typer.Option(help="print the SMT-LIB2 certificate too")] = False,
 ) -> None:
     """Print a few rows of a pool."""
@@ -524,7 +524,7 @@ def _read_responses(path: Path) -> list[tuple[str, str]]:
 def grade(
     pool: Annotated[Path, typer.Argument(help="pool directory")],
     responses: Annotated[Path, typer.Argument(help='JSONL: {"id": row id, "response": text}')],
-    out: Annotated[Optional[Path], typer.Option("-o", help="per-response grades (JSONL)")] = None,
+    out: Annotated[Path | None, typer.Option("-o", help="per-response grades (JSONL)")] = None,
     partial_credit: Annotated[bool, typer.Option(help="partial credit for assignments")] = True,
 ) -> None:
     """Grade model responses against a pool: per-response grades and accuracy tables."""
@@ -605,7 +605,7 @@ def _accuracy_table(title: str, results: list[dict], key) -> None:  # type: igno
 
 @app.command()
 def schema(
-    out: Annotated[Optional[Path], typer.Option("-o", help="write to this file")] = None,
+    out: Annotated[Path | None, typer.Option("-o", help="write to this file")] = None,
 ) -> None:
     """Print the JSON Schema of the spec format (for editor completion)."""
     from synth.spec.model import Spec
@@ -716,11 +716,11 @@ def publish(
     repo: Annotated[str, typer.Option("--repo", help=REPO_HELP)],
     private: Annotated[bool, typer.Option(help="create the repo as private")] = False,
     config: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="publish as this config (under CONFIG/), next to the repo's others"),
     ] = None,
     revision: Annotated[
-        Optional[str], typer.Option(help="branch to commit to (created from main if missing)")
+        str | None, typer.Option(help="branch to commit to (created from main if missing)")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option(help="show which files would be uploaded; write nothing")
@@ -766,9 +766,9 @@ def publish(
 def pull(
     repo_id: Annotated[str, typer.Argument(help=REPO_HELP)],
     out: Annotated[Path, typer.Option("-o", "--out", help="pool directory to write")],
-    config: Annotated[Optional[str], typer.Option(help="which config of the repo")] = None,
+    config: Annotated[str | None, typer.Option(help="which config of the repo")] = None,
     revision: Annotated[
-        Optional[str], typer.Option(help="branch, tag or commit (default: main)")
+        str | None, typer.Option(help="branch, tag or commit (default: main)")
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
 ) -> None:
@@ -799,13 +799,13 @@ def publish_model_command(
     repo: Annotated[str, typer.Option("--repo", help=REPO_HELP)],
     private: Annotated[bool, typer.Option(help="create the repo as private")] = False,
     revision: Annotated[
-        Optional[str], typer.Option(help="branch to commit to (created from main if missing)")
+        str | None, typer.Option(help="branch to commit to (created from main if missing)")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option(help="show which files would be uploaded; write nothing")
     ] = False,
     license: Annotated[
-        Optional[str], typer.Option(help="licence id for the card (default: the run's config)")
+        str | None, typer.Option(help="licence id for the card (default: the run's config)")
     ] = None,
 ) -> None:
     """Publish a run's checkpoint with a model card (config, pools, pass@k) to the Hub.
@@ -833,7 +833,7 @@ def publish_model_command(
 
 # Layer commands live in their own modules and register themselves on `app`; they import
 # heavy dependencies (torch, transformers) inside the commands so `--help` stays instant.
-from veriforge import cli_demo, cli_evolve, cli_train  # noqa: E402,F401
+from veriforge import cli_demo, cli_evolve, cli_train  # noqa: F401
 
 
 def main() -> None:

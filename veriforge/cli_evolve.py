@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,7 +12,7 @@ from rich.table import Table
 from veriforge.cli import FAILED, _fail, app, console, err
 
 
-def _mapping(pairs: Optional[str]) -> dict[str, str] | None:
+def _mapping(pairs: str | None) -> dict[str, str] | None:
     if not pairs:
         return None
     out = {}
@@ -40,14 +40,14 @@ def evolve(
     generations: Annotated[int, typer.Option(help="generations to run")] = 5,
     population: Annotated[int, typer.Option(help="population size")] = 32,
     model: Annotated[
-        Optional[str], typer.Option(help="local transformers model directory (fitness, rephrase)")
+        str | None, typer.Option(help="local transformers model directory (fitness, rephrase)")
     ] = None,
     endpoint: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1"),
     ] = None,
     endpoint_model: Annotated[
-        Optional[str], typer.Option(help="model name at the endpoint (default: first listed)")
+        str | None, typer.Option(help="model name at the endpoint (default: first listed)")
     ] = None,
     chat: Annotated[bool, typer.Option(help="use /v1/chat/completions at the endpoint")] = False,
     samples: Annotated[
@@ -59,15 +59,13 @@ def evolve(
         str, typer.Option("--format", help="auto, gsm8k, svamp, math, table or pool")
     ] = "auto",
     map: Annotated[
-        Optional[str], typer.Option("--map", help="column mapping, e.g. prompt=q,answer=a")
+        str | None, typer.Option("--map", help="column mapping, e.g. prompt=q,answer=a")
     ] = None,
-    limit: Annotated[Optional[int], typer.Option(help="use only the first N source rows")] = None,
+    limit: Annotated[int | None, typer.Option(help="use only the first N source rows")] = None,
     specs: Annotated[
-        Optional[list[Path]], typer.Option(help="spec folders for tighten (default: specs/)")
+        list[Path] | None, typer.Option(help="spec folders for tighten (default: specs/)")
     ] = None,
-    report: Annotated[
-        Optional[Path], typer.Option(help="report folder (default: OUT-report)")
-    ] = None,
+    report: Annotated[Path | None, typer.Option(help="report folder (default: OUT-report)")] = None,
     resume: Annotated[bool, typer.Option(help="continue an interrupted run")] = False,
     overwrite: Annotated[bool, typer.Option(help="replace an existing pool")] = False,
 ) -> None:

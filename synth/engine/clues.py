@@ -169,13 +169,13 @@ def clue_until_unique(st: State, differ: z3.BoolRef) -> None:
         drawn = draw_clue(st, spec.clues.families, seen, st.plant)
         if not drawn:
             continue
-        if len(st.clues) >= start:
-            # past `start`, keep only clues that rule out some solution with another answer
-            if (
-                st.check(st.guards() + [differ, mk_not(drawn[0], st.ctx)], "informative")
-                == z3.unsat
-            ):
-                continue
+        # past `start`, keep only clues that rule out some solution with another answer
+        if (
+            len(st.clues) >= start
+            and st.check(st.guards() + [differ, mk_not(drawn[0], st.ctx)], "informative")
+            == z3.unsat
+        ):
+            continue
         add_clue(st, *drawn)
         if len(st.clues) < start:
             continue

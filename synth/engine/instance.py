@@ -382,7 +382,9 @@ def _problem(
         "solver": {"backend": choice.backend.name, "strategy": choice.strategy.name},
     }
     if spec.solution:  # a worked solution for supervised warm starts (`veriforge sft`)
-        meta["solution"] = render(spec.solution, {**st.params, **st.query_let, "answer": answer.text})
+        meta["solution"] = render(
+            spec.solution, {**st.params, **st.query_let, "answer": answer.text}
+        )
     return Problem(
         id=content_id(spec.name, compiled.hash, st.level, seed, index, prompt, answer.text),
         source=spec.name,

@@ -117,7 +117,9 @@ def declare(
     for index_name, expr in unknown.index.items():
         domain = evaluate(expr, params)
         if not isinstance(domain, (list, tuple)):
-            raise ValueError(f"index {index_name!r} of {name} must be a list, got {domain!r}")
+            raise ValueError(  # noqa: TRY004 - a spec error, reported like every other one
+                f"index {index_name!r} of {name} must be a list, got {domain!r}"
+            )
         domains.append(list(domain))
     values: list[Any] | None = None
     lo = hi = None

@@ -68,7 +68,7 @@ class Runtime:
     """What a compiled expression runs against: the solver context (None = concrete) and
     the function table (with the instance's RNG bound when sampling)."""
 
-    __slots__ = ("ctx", "functions", "text", "quantifiers")
+    __slots__ = ("ctx", "functions", "quantifiers", "text")
 
     def __init__(
         self,

@@ -214,7 +214,7 @@ def _free_names(tree: ast.AST) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8192)
-def parse(text: str | int | float | bool) -> Expr:
+def parse(text: str | float | bool) -> Expr:
     """Parse `text` into a checked `Expr`; raise `ExprError` naming the column on rejection."""
     if isinstance(text, bool):
         text = "True" if text else "False"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from synth.grading.mathexpr import MathError, equivalent, parse_math
 from synth.grading.numeric import TEXT_MACRO, clean, parse_number

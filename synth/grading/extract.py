@@ -23,7 +23,7 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _TAG_OPEN = "<answer>"
 _TAG_CLOSE = "</answer>"
 _LINE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|=|:)\s*:?\s*([^\n]{1,%d})" % MAX_ANSWER,
+    rf"(?:final\s+answer|the\s+answer|answer)\s*(?:is|=|:)\s*:?\s*([^\n]{{1,{MAX_ANSWER}}})",
     re.IGNORECASE,
 )
 _MATH_FIRST = re.compile(r"^\s*(?:\$\$?|\\\()([^$]+?)(?:\$\$?|\\\))")

@@ -172,7 +172,7 @@ class _Parser:
         if tok in ("\\pi", "pi"):
             self.take()
             return sympy.pi
-        name = tok[1:] if tok.startswith("\\") else tok
+        name = tok.removeprefix("\\")
         if name in FUNCTIONS:
             self.take()
             exponent = None

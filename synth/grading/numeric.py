@@ -72,7 +72,7 @@ def parse_number(text: str, percent: bool = False) -> Fraction | None:
     if len(text) > 4 * MAX_DIGITS:
         return None
     text = clean(text)
-    is_percent = text.endswith("%") or text.endswith("\\%")
+    is_percent = text.endswith(("%", "\\%"))
     if is_percent:
         if not percent:
             return None

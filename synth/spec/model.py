@@ -7,12 +7,12 @@ derived from these models for editor completion.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ExprText = Union[str, int, float, bool]
-Texts = Union[str, list[str]]
+ExprText = str | int | float | bool
+Texts = str | list[str]
 
 
 class _Strict(BaseModel):
@@ -36,7 +36,7 @@ class Param(_Strict):
     doc: str | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Param":
+    def _one_kind(self) -> Param:
         kinds = [
             k
             for k in ("int_range", "choice", "sample", "expr", "value")
@@ -67,7 +67,7 @@ class Unknown(_Strict):
     doc: str | None = None
 
     @model_validator(mode="after")
-    def _fields_fit_type(self) -> "Unknown":
+    def _fields_fit_type(self) -> Unknown:
         if self.type == "enum" and self.values is None:
             raise ValueError("enum unknowns need 'values'")
         if self.type != "enum" and self.values is not None:
@@ -139,7 +139,7 @@ class Query(_Strict):
     options: Options | None = None
 
     @model_validator(mode="after")
-    def _fields_fit_kind(self) -> "Query":
+    def _fields_fit_kind(self) -> Query:
         need = {
             "value": ["ask"],
             "yesno": ["ask"],
@@ -165,7 +165,7 @@ class PortfolioEntry(_Strict):
     strategy: str = "auto"
 
     @model_validator(mode="after")
-    def _known(self) -> "PortfolioEntry":
+    def _known(self) -> PortfolioEntry:
         _check_strategy(self.backend, self.strategy, portfolio=False)
         return self
 
@@ -220,7 +220,7 @@ class Solver(_Strict):
     )
 
     @model_validator(mode="after")
-    def _known(self) -> "Solver":
+    def _known(self) -> Solver:
         _check_strategy(self.backend, self.strategy, portfolio=True)
         if self.strategy == "portfolio" and len(self.portfolio) < 1:
             raise ValueError(
@@ -239,12 +239,12 @@ class Spec(_Strict):
     version: str = "1"
     license: str = "cc-by-4.0"
     strategy: Literal["plant", "sample"] = "plant"
-    levels: dict[str, dict[str, Union[Param, Any]]] = Field(
+    levels: dict[str, dict[str, Param | Any]] = Field(
         default_factory=dict,
         description="level name -> parameter overrides (a fixed value or a parameter form)",
     )
     default_level: str | None = None
-    parameters: dict[str, Union[Param, ExprText, list[Any]]] = Field(
+    parameters: dict[str, Param | ExprText | list[Any]] = Field(
         default_factory=dict,
         description="sampled per instance, in order; a string is an expression",
     )
@@ -264,7 +264,7 @@ class Spec(_Strict):
     solver: Solver = Field(default_factory=Solver)
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Spec":
+    def _cross_checks(self) -> Spec:
         if self.default_level is not None and self.default_level not in self.levels:
             raise ValueError(
                 f"default_level {self.default_level!r} is not one of the levels "
