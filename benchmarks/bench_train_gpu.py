@@ -10,7 +10,7 @@ configs/bench-train-gpu.yaml (G = 8, 32 prompts per step, 128-token completions,
 transformers backend with prefix sharing). A random model rarely stops early, so nearly
 every completion has the full length: the figures are throughput, not learning.
 
-- rollout tokens/s: completion tokens sampled / rollout seconds (generate)
+- rollout tokens/s: completion tokens sampled / rollout seconds (the sampling loop)
 - update tokens/s: completion tokens trained on / update seconds (forward + backward +
   optimizer, prompt tokens are processed too but not counted)
 - peak GPU memory: torch.cuda.max_memory_allocated over the run

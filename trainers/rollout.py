@@ -313,7 +313,9 @@ class TransformersBackend:
             kwargs["cache"] = cache
         devices = [ids.device] if ids.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # generate draws from the global RNG
-            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+            torch.manual_seed(
+                int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+            )
             output = model.generate(input_ids=ids[index], attention_mask=mask[index], **kwargs)
         return output[:, width:]
 
