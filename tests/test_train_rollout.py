@@ -202,6 +202,28 @@ def test_shared_prefix_logprobs_and_gradients_match_full_sequences(tiny, pack_to
     assert torch.allclose(sub, shared[rows][:, : sub.shape[1]], atol=1e-5)
 
 
+def test_packing_is_chosen_by_row_length_and_attention(tiny, monkeypatch):
+    from trainers import logprobs
+
+    model, tok = tiny
+    batch = _scored_batch(model, tok, [2, 2, 2])  # prompts of <= 13 tokens, 6-token completions
+    used = []
+    for name in ("_packed_logits", "_cached_logits", "_full_logits"):
+        real = getattr(logprobs, name)
+        monkeypatch.setattr(
+            logprobs, name, lambda *a, _real=real, _name=name: used.append(_name) or _real(*a)
+        )
+    width = batch.prompt_ids.shape[1] + 2 * (batch.completion_ids.shape[1] - 1)
+    completion_logprobs(model, batch, pack_tokens=width)
+    completion_logprobs(model, batch, pack_tokens=width - 1)
+    completion_logprobs(model, batch, prefix_sharing=False)
+    assert model.config._attn_implementation == "sdpa"
+    # attention that would ignore a custom 4D mask (flash-attention kernels) never packs
+    monkeypatch.setattr(logprobs, "PACKABLE_ATTENTION", ("eager",))
+    completion_logprobs(model, batch, pack_tokens=256)
+    assert used == ["_packed_logits", "_cached_logits", "_full_logits", "_cached_logits"]
+
+
 @pytest.mark.parametrize("pack_tokens", [256, 0])
 def test_one_token_completions_are_scored_from_the_prompt_alone(tiny, pack_tokens):
     model, tok = tiny
