@@ -56,15 +56,43 @@ class TokenBatch:
         )
 
 
+def left_pad(prompts: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask [P, W] of prompts padded on the left to one width."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, tokens in enumerate(prompts):
+        ids[row, width - len(tokens) :] = torch.tensor(tokens, dtype=torch.long)
+        mask[row, width - len(tokens) :] = 1
+    return ids, mask
+
+
+def positions(mask: torch.Tensor) -> torch.Tensor:
+    """Position ids of left-padded rows: 0 at each row's first real token."""
+    return (mask.cumsum(-1) - 1).clamp(min=0)
+
+
+def prefill(model: Any, ids: torch.Tensor, mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
+    """Run left-padded prompts into a fresh KV cache: (cache, logits [P, 1, V] at each
+    prompt's last position). Rollouts and the loss forward both start from here."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    logits = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=positions(mask),
+        cache=cache,
+        use_cache=True,
+        logits_to_keep=1,
+    ).logits
+    return cache, logits
+
+
 def build_batch(
     prompts: list[list[int]], completions: list[list[int]], group: list[int], pad_id: int
 ) -> TokenBatch:
-    width = max(len(p) for p in prompts)
-    prompt_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    prompt_mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for row, tokens in enumerate(prompts):
-        prompt_ids[row, width - len(tokens) :] = torch.tensor(tokens, dtype=torch.long)
-        prompt_mask[row, width - len(tokens) :] = 1
+    prompt_ids, prompt_mask = left_pad(prompts, pad_id)
     length = max(1, max((len(c) for c in completions), default=1))
     completion_ids = torch.full((len(completions), length), pad_id, dtype=torch.long)
     completion_mask = torch.zeros((len(completions), length), dtype=torch.long)
@@ -131,8 +159,9 @@ def _full_logits(model: Any, batch: TokenBatch) -> torch.Tensor:
     """Every completion behind its own copy of the prompt: the reference the others match."""
     full_mask = torch.cat([batch.prompt_mask[batch.group], batch.completion_mask], dim=1)
     ids = torch.cat([batch.prompt_ids[batch.group], batch.completion_ids], dim=1)
-    positions = (full_mask.cumsum(-1) - 1).clamp(min=0)
-    logits = model(input_ids=ids, attention_mask=full_mask, position_ids=positions).logits
+    logits = model(
+        input_ids=ids, attention_mask=full_mask, position_ids=positions(full_mask)
+    ).logits
     width = batch.prompt_ids.shape[1]
     return logits[:, width - 1 : -1]
 
@@ -140,18 +169,8 @@ def _full_logits(model: Any, batch: TokenBatch) -> torch.Tensor:
 def _cached_logits(model: Any, batch: TokenBatch) -> torch.Tensor:
     """The prompt once (its last position scores every completion's first token), its KV
     cache indexed out to the completions' remaining tokens."""
-    from transformers import DynamicCache
-
-    cache = DynamicCache(config=model.config)
-    position = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
-    first = model(
-        input_ids=batch.prompt_ids,
-        attention_mask=batch.prompt_mask,
-        position_ids=position,
-        cache=cache,
-        use_cache=True,
-        logits_to_keep=1,
-    ).logits[batch.group]
+    cache, first = prefill(model, batch.prompt_ids, batch.prompt_mask)
+    first = first[batch.group]
     if batch.completion_ids.shape[1] == 1:
         return first
     cache.batch_select_indices(batch.group)
@@ -161,7 +180,7 @@ def _cached_logits(model: Any, batch: TokenBatch) -> torch.Tensor:
     rest = model(
         input_ids=inputs,
         attention_mask=keys_mask,
-        position_ids=position[batch.group, -1:] + steps,
+        position_ids=positions(batch.prompt_mask)[batch.group, -1:] + steps,
         cache=cache,
         use_cache=True,
     ).logits
@@ -190,7 +209,7 @@ def _packed_logits(model: Any, batch: TokenBatch, per_row: int) -> torch.Tensor:
     row_prompt = torch.repeat_interleave(torch.arange(len(counts), device=device), rows_per_prompt)
     blocks = max(1, int(slot.max()) + 1) if block else 0
     length = lp + blocks * block
-    position = (batch.prompt_mask.cumsum(-1) - 1).clamp(min=0)
+    position = positions(batch.prompt_mask)
 
     ids = torch.zeros((n_rows, length), dtype=torch.long, device=device)
     pos = torch.zeros_like(ids)

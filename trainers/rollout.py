@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from evolve.models import SamplingParams
+from trainers.logprobs import left_pad, positions, prefill
 
 DECODERS = ("loop", "generate")
 
@@ -201,12 +202,7 @@ class TransformersBackend:
         import torch
 
         device = self.model.device
-        width = max(len(ids) for ids in encoded)
-        ids = torch.full((len(encoded), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(encoded), width), dtype=torch.long)
-        for row, tokens in enumerate(encoded):
-            ids[row, width - len(tokens) :] = torch.tensor(tokens)
-            mask[row, width - len(tokens) :] = 1
+        ids, mask = left_pad(encoded, self.pad_id)
         index = torch.repeat_interleave(torch.arange(len(encoded)), torch.tensor(counts))
         generator = torch.Generator(device=device).manual_seed(params.seed + offset)
         was_training = self.model.training
@@ -230,22 +226,13 @@ class TransformersBackend:
         prompt `index[i]`; rows are padded after their EOS. T < max_new_tokens when every row
         ended early (EOS or a stop string)."""
         import torch
-        from transformers import DynamicCache
 
         model = self.model
         if not self.prefix_sharing:  # every sample prefills its own copy of the prompt
             ids, mask, index = ids[index], mask[index], None
-        cache = DynamicCache(config=model.config)
-        position = (mask.cumsum(-1) - 1).clamp(min=0)
         # one prefill per distinct prompt; its last position gives every sample's first token
-        logits = model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=position,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        ).logits[:, -1]
+        cache, logits = prefill(model, ids, mask)
+        logits, position = logits[:, -1], positions(mask)
         if index is not None:
             cache.batch_select_indices(index)
             logits, mask, position = logits[index], mask[index], position[index]
@@ -285,7 +272,6 @@ class TransformersBackend:
         """The same rows through `model.generate` (decoder: generate): its logits processors,
         the model's `generation_config` and its sampler. The prompt cache is still shared."""
         import torch
-        from transformers import DynamicCache
 
         model, width = self.model, ids.shape[1]
         kwargs: dict[str, Any] = {
@@ -298,17 +284,8 @@ class TransformersBackend:
             kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
-        if self.prefix_sharing and width > 1:
-            cache = DynamicCache(config=model.config)
-            position = (mask.cumsum(-1) - 1).clamp(min=0)
-            model(
-                input_ids=ids[:, :-1],
-                attention_mask=mask[:, :-1],
-                position_ids=position[:, :-1],
-                cache=cache,
-                use_cache=True,
-                logits_to_keep=1,
-            )
+        if self.prefix_sharing and width > 1:  # generate feeds the last prompt token itself
+            cache, _ = prefill(model, ids[:, :-1], mask[:, :-1])
             cache.batch_select_indices(index)
             kwargs["cache"] = cache
         devices = [ids.device] if ids.device.type == "cuda" else []
